@@ -1,0 +1,567 @@
+/* lmux_chat: mux.chat — one prompt, k samples, through the store.
+ *
+ * A sample's identity is (endpoint base URL, the canonical request without
+ * n, sample index): its SHA-256 keys the store. Stored samples are reused;
+ * only missing indices are requested, in contiguous runs with n when the
+ * endpoint supports it. With a seed s, sample i is requested with seed s+i,
+ * so a resumed or extended run asks for exactly what an uninterrupted run
+ * would have asked for. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "json.h"
+#include "lmux_host.h"
+#include "sha256.h"
+#include "store.h"
+
+#define MAX_SAMPLES 1024
+#define MAX_N_PER_REQUEST 128
+
+typedef struct slot {
+    char *text;                 /* NULL: null content */
+    size_t len;
+    char *finish_reason;
+    char *model;
+    long prompt_tokens, completion_tokens;
+    double latency_ms;
+    int filled, cached;
+} slot;
+
+typedef struct chat_part chat_part;
+
+typedef struct chat_call {
+    lmux_host *h;
+    lmux_task *t;
+    int ep, k, pending;
+    int from_store;
+    uint8_t key[32];
+    buf_t canon;                /* base URL \n canonical request (the stored text) */
+    buf_t prefix;               /* request JSON up to, not including, seed/n and '}' */
+    int has_seed;
+    lua_Integer seed;
+    double est_tokens_per_sample;
+    slot *slots;
+    chat_part *parts;           /* live requests */
+    const char *err_kind;
+    char *err_msg;
+    long err_status;
+    int attempts;
+    double latency_ms;
+    struct chat_call *prev, *next;
+} chat_call;
+
+struct chat_part {
+    chat_call *c;
+    int first, count;
+    llm_req *req;
+    chat_part *next;
+};
+
+/* ---- building the canonical request ------------------------------------ */
+
+static void put_key(buf_t *b, const char *k, int *first)
+{
+    if (!*first)
+        buf_putc(b, ',');
+    *first = 0;
+    json_write_string(b, k, strlen(k));
+    buf_putc(b, ':');
+}
+
+static void put_lua_string(buf_t *b, lua_State *L, int idx)
+{
+    size_t n;
+    const char *s = lua_tolstring(L, idx, &n);
+    json_write_string(b, s, n);
+}
+
+static void check_messages(lua_State *L, int idx, buf_t *b)
+{
+    luaL_argcheck(L, lua_type(L, idx) == LUA_TTABLE, 1, "req.messages must be an array of {role=, content=}");
+    lua_Integer n = luaL_len(L, idx);
+    luaL_argcheck(L, n >= 1, 1, "req.messages must not be empty");
+    buf_putc(b, '[');
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (lua_rawgeti(L, idx, i) != LUA_TTABLE)
+            luaL_error(L, "req.messages[%d] must be a table {role=, content=}", (int)i);
+        int m = lua_gettop(L);
+        if (i > 1)
+            buf_putc(b, ',');
+        int first = 1;
+        buf_putc(b, '{');
+        if (lua_getfield(L, m, "role") != LUA_TSTRING)
+            luaL_error(L, "req.messages[%d].role must be a string", (int)i);
+        put_key(b, "role", &first);
+        put_lua_string(b, L, -1);
+        if (lua_getfield(L, m, "content") != LUA_TSTRING)
+            luaL_error(L, "req.messages[%d].content must be a string", (int)i);
+        put_key(b, "content", &first);
+        put_lua_string(b, L, -1);
+        if (lua_getfield(L, m, "name") == LUA_TSTRING) {
+            put_key(b, "name", &first);
+            put_lua_string(b, L, -1);
+        }
+        buf_putc(b, '}');
+        lua_settop(L, m - 1);
+    }
+    buf_putc(b, ']');
+}
+
+static void put_number_field(lua_State *L, buf_t *b, const char *name, int integer, int *first)
+{
+    int type = lua_getfield(L, 1, name);
+    if (type != LUA_TNIL) {
+        if (type != LUA_TNUMBER || (integer && !lua_isinteger(L, -1)))
+            luaL_error(L, "req.%s must be %s", name, integer ? "an integer" : "a number");
+        put_key(b, name, first);
+        json_write_number(b, lua_tonumber(L, -1));
+    }
+    lua_pop(L, 1);
+}
+
+static void check_known_fields(lua_State *L)
+{
+    static const char *const known[] = {"model", "messages", "temperature", "top_p", "max_tokens",
+                                        "n", "seed", "stop", "endpoint", NULL};
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        int ok = 0;
+        for (int i = 0; known[i] && lua_type(L, -2) == LUA_TSTRING; i++)
+            ok |= strcmp(known[i], lua_tostring(L, -2)) == 0;
+        if (!ok)
+            luaL_error(L, "mux.chat: unknown field req.%s (known: model, messages, temperature, "
+                          "top_p, max_tokens, n, seed, stop, endpoint)",
+                       lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
+        lua_pop(L, 1);
+    }
+}
+
+/* Validates req (index 1) and fills c's canonical texts. Raises on misuse. */
+static void build_request(lua_State *L, lmux_host *h, chat_call *c)
+{
+    check_known_fields(L);
+    if (lua_getfield(L, 1, "endpoint") != LUA_TSTRING)
+        luaL_error(L, "mux.chat: req.endpoint must name a configured endpoint");
+    c->ep = llm_endpoint_find(h->llm, lua_tostring(L, -1));
+    if (c->ep < 0)
+        luaL_error(L, "mux.chat: unknown endpoint '%s'", lua_tostring(L, -1));
+    lua_pop(L, 1);
+
+    buf_t *b = &c->prefix;
+    int first = 1;
+    buf_putc(b, '{');
+    if (lua_getfield(L, 1, "model") != LUA_TSTRING)
+        luaL_error(L, "mux.chat: req.model must be a string");
+    put_key(b, "model", &first);
+    put_lua_string(b, L, -1);
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "messages");
+    put_key(b, "messages", &first);
+    check_messages(L, lua_gettop(L), b);
+    lua_pop(L, 1);
+    put_number_field(L, b, "temperature", 0, &first);
+    put_number_field(L, b, "top_p", 0, &first);
+    put_number_field(L, b, "max_tokens", 1, &first);
+    lua_Integer max_tokens = 0;
+    if (lua_getfield(L, 1, "max_tokens") == LUA_TNUMBER)
+        max_tokens = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    int type = lua_getfield(L, 1, "stop");
+    if (type == LUA_TSTRING) {
+        put_key(b, "stop", &first);
+        put_lua_string(b, L, -1);
+    } else if (type == LUA_TTABLE) {
+        put_key(b, "stop", &first);
+        buf_putc(b, '[');
+        lua_Integer n = luaL_len(L, -1);
+        for (lua_Integer i = 1; i <= n; i++) {
+            if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
+                luaL_error(L, "mux.chat: req.stop[%d] must be a string", (int)i);
+            if (i > 1)
+                buf_putc(b, ',');
+            put_lua_string(b, L, -1);
+            lua_pop(L, 1);
+        }
+        buf_putc(b, ']');
+    } else if (type != LUA_TNIL) {
+        luaL_error(L, "mux.chat: req.stop must be a string or an array of strings");
+    }
+    lua_pop(L, 1);
+    type = lua_getfield(L, 1, "seed");
+    if (type != LUA_TNIL) {
+        if (!lua_isinteger(L, -1))
+            luaL_error(L, "mux.chat: req.seed must be an integer");
+        c->has_seed = 1;
+        c->seed = lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
+    type = lua_getfield(L, 1, "n");
+    c->k = 1;
+    if (type != LUA_TNIL) {
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > MAX_SAMPLES)
+            luaL_error(L, "mux.chat: req.n must be an integer from 1 to %d", MAX_SAMPLES);
+        c->k = (int)lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
+
+    /* the identity: base URL, then the request as sent minus n, seed as given */
+    buf_printf(&c->canon, "%s\n", llm_endpoint_base_url(h->llm, c->ep));
+    buf_append(&c->canon, c->prefix.data, c->prefix.len);
+    if (c->has_seed)
+        buf_printf(&c->canon, ",\"seed\":%lld", (long long)c->seed);
+    buf_putc(&c->canon, '}');
+    sha256(c->canon.data, c->canon.len, c->key);
+    c->est_tokens_per_sample = (double)c->prefix.len / 4.0 + (max_tokens > 0 ? (double)max_tokens : 512.0);
+}
+
+/* ---- lifetime ---------------------------------------------------------------- */
+
+static void chat_free(chat_call *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (c->h->chats == c)
+        c->h->chats = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    while (c->parts) {
+        chat_part *p = c->parts;
+        c->parts = p->next;
+        if (p->req)
+            llm_cancel(c->h->llm, p->req);
+        free(p);
+    }
+    for (int i = 0; c->slots && i < c->k; i++) {
+        free(c->slots[i].text);
+        free(c->slots[i].finish_reason);
+        free(c->slots[i].model);
+    }
+    free(c->slots);
+    free(c->err_msg);
+    buf_free(&c->canon);
+    buf_free(&c->prefix);
+    free(c);
+}
+
+void lmux_chat_cancel_all(lmux_host *h)
+{
+    while (h->chats)
+        chat_free(h->chats);
+}
+
+/* ---- requests ------------------------------------------------------------------ */
+
+static void submit_part(chat_call *c, int first, int count);
+
+static void record_error(chat_call *c, const llm_result *r)
+{
+    if (c->err_msg)
+        return;     /* the first failure explains the call */
+    c->err_kind = r->kind;
+    c->err_status = r->status;
+    c->err_msg = strdup(r->message ? r->message : r->kind);
+}
+
+static void store_new_samples(chat_call *c)
+{
+    lmux_host *h = c->h;
+    if (!h->store)
+        return;
+    int wrote = 0;
+    for (int i = 0; i < c->k; i++) {
+        slot *s = &c->slots[i];
+        if (!s->filled || s->cached)
+            continue;
+        store_sample sm = {
+            .text = s->text, .text_len = s->len, .has_text = s->text != NULL,
+            .finish_reason = s->finish_reason, .prompt_tokens = s->prompt_tokens,
+            .completion_tokens = s->completion_tokens, .latency_ms = s->latency_ms,
+            .served_model = s->model, .created = 0,
+        };
+        if (store_put(h->store, c->key, c->canon.data, c->canon.len, i, &sm) < 0) {
+            if (!c->err_msg) {
+                c->err_kind = "store";
+                buf_t m = BUF_INIT;
+                buf_printf(&m, "could not store a sample: %s", store_errmsg(h->store));
+                c->err_msg = buf_steal(&m);
+            }
+            return;
+        }
+        wrote = 1;
+    }
+    if (wrote)
+        lmux_store_touched(h);
+}
+
+static void on_part_done(llm_result *r, void *ud)
+{
+    chat_part *p = ud;
+    chat_call *c = p->c;
+    p->req = NULL;
+    if (r->attempts > c->attempts)
+        c->attempts = r->attempts;
+    if (r->latency_ms > c->latency_ms)
+        c->latency_ms = r->latency_ms;
+    if (!r->ok) {
+        record_error(c, r);
+    } else {
+        int m = r->nchoices < p->count ? r->nchoices : p->count;
+        for (int i = 0; i < m; i++) {
+            slot *s = &c->slots[p->first + i];
+            llm_choice *ch = &r->choices[i];
+            s->text = ch->text;
+            s->len = ch->len;
+            s->finish_reason = ch->finish_reason;
+            ch->text = ch->finish_reason = NULL;
+            s->model = r->model ? strdup(r->model) : NULL;
+            /* the prompt is billed once per request: share it among its samples */
+            s->prompt_tokens = r->prompt_tokens / m + (i < r->prompt_tokens % m);
+            s->completion_tokens = r->completion_tokens / m + (i < r->completion_tokens % m);
+            s->latency_ms = r->latency_ms;
+            s->filled = 1;
+        }
+        if (m < p->count) {
+            /* the server ignored n (llama.cpp, Ollama): ask one at a time */
+            llm_endpoint_disable_n(c->h->llm, c->ep);
+            for (int i = p->first + m; i < p->first + p->count; i++)
+                submit_part(c, i, 1);
+        }
+    }
+    llm_result_free(r);
+    /* unlink p */
+    for (chat_part **pp = &c->parts; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    free(p);
+    if (--c->pending == 0) {
+        store_new_samples(c);
+        lmux_task_ready(c->h, c->t);
+    }
+}
+
+static void submit_part(chat_call *c, int first, int count)
+{
+    chat_part *p = calloc(1, sizeof *p);
+    buf_t body = BUF_INIT;
+    buf_append(&body, c->prefix.data, c->prefix.len);
+    if (c->has_seed)
+        buf_printf(&body, ",\"seed\":%lld", (long long)(c->seed + first));
+    if (count > 1)
+        buf_printf(&body, ",\"n\":%d", count);
+    buf_putc(&body, '}');
+    c->pending++;
+    if (!p || !body.data) {
+        llm_result r = {.kind = "transport", .message = "out of memory"};
+        record_error(c, &r);
+        free(p);
+        buf_free(&body);
+        c->pending--;
+        return;
+    }
+    p->c = c;
+    p->first = first;
+    p->count = count;
+    p->next = c->parts;
+    c->parts = p;
+    /* llm may call back at once (it could not start): p must be linked first */
+    llm_req *req = llm_submit(c->h->llm, c->ep, body.data, body.len, count,
+                              c->est_tokens_per_sample * count, on_part_done, p);
+    buf_free(&body);
+    for (chat_part *q = c->parts; q; q = q->next)
+        if (q == p) {
+            p->req = req;
+            break;
+        }
+}
+
+/* ---- results ------------------------------------------------------------------- */
+
+static int push_error(lua_State *L, const char *kind, long status, const char *msg, int attempts)
+{
+    luaL_pushfail(L);
+    lua_pushstring(L, msg);
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, kind);
+    lua_setfield(L, -2, "kind");
+    if (status) {
+        lua_pushinteger(L, status);
+        lua_setfield(L, -2, "status");
+    }
+    lua_pushinteger(L, attempts);
+    lua_setfield(L, -2, "attempts");
+    lua_pushstring(L, msg);
+    lua_setfield(L, -2, "message");
+    return 3;
+}
+
+static int push_response(lua_State *L, chat_call *c)
+{
+    lua_createtable(L, 0, 7);
+    lua_createtable(L, c->k, 0);
+    long pt = 0, ct = 0;
+    const char *model = NULL;
+    for (int i = 0; i < c->k; i++) {
+        slot *s = &c->slots[i];
+        lua_createtable(L, 0, 3);
+        if (s->text) {
+            lua_pushlstring(L, s->text, s->len);
+            lua_setfield(L, -2, "text");
+        }
+        if (s->finish_reason) {
+            lua_pushstring(L, s->finish_reason);
+            lua_setfield(L, -2, "finish_reason");
+        }
+        lua_pushboolean(L, s->cached);
+        lua_setfield(L, -2, "cached");
+        lua_rawseti(L, -2, i + 1);
+        pt += s->prompt_tokens;
+        ct += s->completion_tokens;
+        if (!model && s->model)
+            model = s->model;
+    }
+    lua_setfield(L, -2, "choices");
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, pt);
+    lua_setfield(L, -2, "prompt_tokens");
+    lua_pushinteger(L, ct);
+    lua_setfield(L, -2, "completion_tokens");
+    lua_setfield(L, -2, "usage");
+    if (model) {
+        lua_pushstring(L, model);
+        lua_setfield(L, -2, "model");
+    }
+    lua_pushnumber(L, c->latency_ms);
+    lua_setfield(L, -2, "latency_ms");
+    lua_pushinteger(L, c->attempts);
+    lua_setfield(L, -2, "attempts");
+    lua_pushinteger(L, c->from_store);
+    lua_setfield(L, -2, "cached");
+    return 1;
+}
+
+static int chat_results(lua_State *L, chat_call *c)
+{
+    int n = c->err_msg ? push_error(L, c->err_kind, c->err_status, c->err_msg, c->attempts)
+                       : push_response(L, c);
+    chat_free(c);
+    return n;
+}
+
+static int chat_k(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    return chat_results(L, (chat_call *)ctx);
+}
+
+/* Fill slots from the store; returns how many samples are missing. */
+static int lookup_stored(lua_State *L, chat_call *c)
+{
+    store_sample *got = calloc((size_t)c->k, sizeof *got);
+    unsigned char *have = calloc((size_t)c->k, 1);
+    if (!got || !have) {
+        free(got);
+        free(have);
+        luaL_error(L, "out of memory");
+    }
+    int found = store_lookup(c->h->store, c->key, c->k, got, have);
+    if (found < 0) {
+        free(got);
+        free(have);
+        return -1;
+    }
+    for (int i = 0; i < c->k; i++) {
+        if (!have[i])
+            continue;
+        slot *s = &c->slots[i];
+        if (got[i].has_text) {
+            s->text = malloc(got[i].text_len + 1);
+            memcpy(s->text, got[i].text, got[i].text_len);
+            s->text[got[i].text_len] = '\0';
+            s->len = got[i].text_len;
+        }
+        s->finish_reason = got[i].finish_reason ? strdup(got[i].finish_reason) : NULL;
+        s->model = got[i].served_model ? strdup(got[i].served_model) : NULL;
+        s->prompt_tokens = got[i].prompt_tokens;
+        s->completion_tokens = got[i].completion_tokens;
+        s->latency_ms = got[i].latency_ms;
+        s->filled = s->cached = 1;
+        c->from_store++;
+    }
+    free(got);
+    free(have);
+    return c->k - c->from_store;
+}
+
+/* core.chat(req) -> resp | nil, message, info */
+static int l_chat(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lmux_task *t = lmux_check_task(L, "mux.chat");      /* before any side effect */
+    lmux_host *h = lmux_host_of(L);
+    chat_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return luaL_error(L, "out of memory");
+    c->h = h;
+    c->t = t;
+    /* link first so a raised error below cannot leak c: shutdown frees it */
+    c->next = h->chats;
+    if (h->chats)
+        h->chats->prev = c;
+    h->chats = c;
+    build_request(L, h, c);
+    c->slots = calloc((size_t)c->k, sizeof *c->slots);
+    if (!c->slots)
+        return luaL_error(L, "out of memory");
+
+    int missing = c->k;
+    if (h->store && (missing = lookup_stored(L, c)) < 0) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "store lookup failed: %s", store_errmsg(h->store));
+        chat_free(c);
+        return push_error(L, "store", 0, msg, 0);
+    }
+    if (missing == 0)
+        return chat_results(L, c);
+    if (h->offline) {
+        int first = 0;
+        while (c->slots[first].filled)
+            first++;
+        char hex[17];
+        for (int i = 0; i < 8; i++)
+            snprintf(hex + 2 * i, 3, "%02x", c->key[i]);
+        char msg[400];
+        snprintf(msg, sizeof msg, "offline: %d of %d samples missing from the store (first: sample %d "
+                 "of prompt %s…)", missing, c->k, first, hex);
+        chat_free(c);
+        return push_error(L, "offline", 0, msg, 0);
+    }
+    /* contiguous runs of missing indices, each one request when n works */
+    int max_n = llm_endpoint_supports_n(h->llm, c->ep) ? MAX_N_PER_REQUEST : 1;
+    c->pending = 1;             /* hold: completions during submission cannot finish c */
+    for (int i = 0; i < c->k;) {
+        if (c->slots[i].filled) {
+            i++;
+            continue;
+        }
+        int j = i;
+        while (j < c->k && !c->slots[j].filled && j - i < max_n)
+            j++;
+        submit_part(c, i, j - i);
+        i = j;
+    }
+    if (--c->pending == 0) {    /* everything failed at once */
+        store_new_samples(c);
+        return chat_results(L, c);
+    }
+    return lmux_park(L, t, (lua_KContext)c, chat_k);
+}
+
+void lmux_open_chat(lua_State *L)
+{
+    lua_pushlightuserdata(L, lmux_host_global());
+    lua_pushcclosure(L, l_chat, 1);
+    lua_setfield(L, -2, "chat");
+}

@@ -1,0 +1,376 @@
+/* lmux_store: Lua bindings of store.h and sha256.h. See lmux_store.h. */
+#include "lmux_store.h"
+
+#include "sha256.h"
+#include "store.h"
+
+#include <lauxlib.h>
+#include <string.h>
+
+#define LSTORE_MT "slmmux.store"
+#define LSTORE_MAX_K 1000000   /* a sanity bound for lookup's k: beyond it is a bug, not a run */
+
+typedef struct lstore {
+    store_t *s;     /* NULL once closed */
+} lstore;
+
+static store_t *lstore_check(lua_State *L)
+{
+    lstore *u = luaL_checkudata(L, 1, LSTORE_MT);
+    if (!u->s)
+        luaL_error(L, "store is closed");
+    return u->s;
+}
+
+static void lstore_key(lua_State *L, int arg, uint8_t key[32])
+{
+    size_t len;
+    const char *k = luaL_checklstring(L, arg, &len);
+    if (len == 32)
+        memcpy(key, k, 32);
+    else if (sha256_unhex(k, len, key) < 0)
+        luaL_argerror(L, arg, "key must be 64 hex digits or a 32-byte digest");
+}
+
+static int lstore_fail(lua_State *L, store_t *s)
+{
+    luaL_pushfail(L);
+    lua_pushstring(L, store_errmsg(s));
+    return 2;
+}
+
+static int lstore_open(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    store_opts o = {0, 0};
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_pushnil(L);
+        while (lua_next(L, 2)) {
+            const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+            if (strcmp(name, "readonly") == 0) {
+                luaL_argexpected(L, lua_isboolean(L, -1), 2, "boolean readonly");
+                o.readonly = lua_toboolean(L, -1);
+            } else if (strcmp(name, "busy_timeout_ms") == 0) {
+                int isint;
+                lua_Integer ms = lua_tointegerx(L, -1, &isint);
+                luaL_argcheck(L, isint && lua_type(L, -1) == LUA_TNUMBER && ms > 0 && ms <= 3600000, 2,
+                              "busy_timeout_ms must be an integer from 1 to 3600000");
+                o.busy_timeout_ms = (int)ms;
+            } else {
+                return luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s'", name));
+            }
+            lua_pop(L, 1);
+        }
+    }
+    /* The userdata exists before the store so that a memory error cannot leak it. */
+    lstore *u = lua_newuserdatauv(L, sizeof *u, 0);
+    u->s = NULL;
+    luaL_setmetatable(L, LSTORE_MT);
+    char err[600];
+    u->s = store_open(path, &o, err, sizeof err);
+    if (!u->s) {
+        luaL_pushfail(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    return 1;
+}
+
+static void lstore_setstr(lua_State *L, const char *field, const char *s)
+{
+    if (s) {
+        lua_pushstring(L, s);
+        lua_setfield(L, -2, field);
+    }
+}
+
+/* Pushes a sample as the table lookup, each and put agree on. */
+static void lstore_push_sample(lua_State *L, const store_sample *sm)
+{
+    lua_createtable(L, 0, 7);
+    if (sm->has_text) {
+        lua_pushlstring(L, sm->text, sm->text_len);
+        lua_setfield(L, -2, "text");
+    }
+    lstore_setstr(L, "finish_reason", sm->finish_reason);
+    lstore_setstr(L, "model", sm->served_model);
+    if (sm->prompt_tokens >= 0) {
+        lua_pushinteger(L, sm->prompt_tokens);
+        lua_setfield(L, -2, "prompt_tokens");
+    }
+    if (sm->completion_tokens >= 0) {
+        lua_pushinteger(L, sm->completion_tokens);
+        lua_setfield(L, -2, "completion_tokens");
+    }
+    if (sm->latency_ms >= 0) {
+        lua_pushnumber(L, sm->latency_ms);
+        lua_setfield(L, -2, "latency_ms");
+    }
+    lua_pushnumber(L, sm->created);
+    lua_setfield(L, -2, "created");
+}
+
+static int lstore_lookup(lua_State *L)
+{
+    store_t *s = lstore_check(L);
+    uint8_t key[32];
+    lstore_key(L, 2, key);
+    lua_Integer k = luaL_checkinteger(L, 3);
+    luaL_argcheck(L, k >= 0 && k <= LSTORE_MAX_K, 3, "k must be from 0 to 1000000");
+    /* Scratch as a userdata: the collector frees it even if a push below raises. */
+    store_sample *out = lua_newuserdatauv(L, (size_t)k * (sizeof *out + 1) + 1, 0);
+    unsigned char *have = (unsigned char *)(out + k);
+    if (store_lookup(s, key, (int)k, out, have) < 0)
+        return lstore_fail(L, s);
+    lua_createtable(L, (int)k, 0);
+    for (lua_Integer i = 0; i < k; i++) {
+        if (have[i])
+            lstore_push_sample(L, &out[i]);
+        else
+            lua_pushboolean(L, 0);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+/* Reads sample.field at the top of the stack; raises naming it if mistyped. */
+static const char *lstore_field_str(lua_State *L, int arg, const char *field, size_t *len)
+{
+    int t = lua_getfield(L, arg, field);
+    if (t == LUA_TNIL)
+        return NULL;
+    if (t != LUA_TSTRING)
+        luaL_argerror(L, arg, lua_pushfstring(L, "sample.%s must be a string, got %s", field, luaL_typename(L, -1)));
+    return lua_tolstring(L, -1, len);
+}
+
+static lua_Integer lstore_field_int(lua_State *L, int arg, const char *field)
+{
+    int t = lua_getfield(L, arg, field), isint = 0;
+    lua_Integer v = t == LUA_TNUMBER ? lua_tointegerx(L, -1, &isint) : -1;
+    if (t != LUA_TNIL && !(isint && v >= 0))
+        luaL_argerror(L, arg, lua_pushfstring(L, "sample.%s must be a non-negative integer", field));
+    lua_pop(L, 1);
+    return v;
+}
+
+static double lstore_field_num(lua_State *L, int arg, const char *field, double missing)
+{
+    int t = lua_getfield(L, arg, field);
+    if (t != LUA_TNIL && t != LUA_TNUMBER)
+        luaL_argerror(L, arg, lua_pushfstring(L, "sample.%s must be a number, got %s", field, luaL_typename(L, -1)));
+    double v = t == LUA_TNUMBER ? lua_tonumber(L, -1) : missing;
+    lua_pop(L, 1);
+    return v;
+}
+
+static int lstore_put(lua_State *L)
+{
+    store_t *s = lstore_check(L);
+    uint8_t key[32];
+    lstore_key(L, 2, key);
+    size_t request_len = 0;
+    const char *request = luaL_optlstring(L, 3, NULL, &request_len);
+    lua_Integer idx = luaL_checkinteger(L, 4);
+    luaL_argcheck(L, idx >= 0 && idx <= 0x7fffffff, 4, "sample index must be from 0 to 2^31-1");
+    luaL_checktype(L, 5, LUA_TTABLE);
+    store_sample sm;
+    memset(&sm, 0, sizeof sm);
+    /* The strings stay on the stack, hence valid, until store_put has copied them. */
+    sm.text = lstore_field_str(L, 5, "text", &sm.text_len);
+    sm.has_text = sm.text != NULL;
+    sm.finish_reason = lstore_field_str(L, 5, "finish_reason", NULL);
+    sm.served_model = lstore_field_str(L, 5, "model", NULL);
+    sm.prompt_tokens = (long)lstore_field_int(L, 5, "prompt_tokens");
+    sm.completion_tokens = (long)lstore_field_int(L, 5, "completion_tokens");
+    sm.latency_ms = lstore_field_num(L, 5, "latency_ms", -1);
+    sm.created = lstore_field_num(L, 5, "created", 0);
+    int rc = store_put(s, key, request, request_len, (int)idx, &sm);
+    if (rc < 0)
+        return lstore_fail(L, s);
+    lua_pushboolean(L, rc);
+    return 1;
+}
+
+static int lstore_commit(lua_State *L)
+{
+    store_t *s = lstore_check(L);
+    if (store_commit(s) < 0)
+        return lstore_fail(L, s);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int lstore_pending(lua_State *L)
+{
+    lua_pushinteger(L, store_pending(lstore_check(L)));
+    return 1;
+}
+
+static int lstore_stats(lua_State *L)
+{
+    store_t *s = lstore_check(L);
+    long prompts, samples, bytes;
+    if (store_stats(s, &prompts, &samples, &bytes) < 0)
+        return lstore_fail(L, s);
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, prompts);
+    lua_setfield(L, -2, "prompts");
+    lua_pushinteger(L, samples);
+    lua_setfield(L, -2, "samples");
+    lua_pushinteger(L, bytes);
+    lua_setfield(L, -2, "bytes");
+    return 1;
+}
+
+/* One row of :each, handed to lstore_each_row through a protected call so
+ * that neither fn's errors nor memory errors jump over store_each. */
+typedef struct lstore_row {
+    const uint8_t *key;
+    const char *request;
+    size_t request_len;
+    int idx;
+    const store_sample *sm;
+} lstore_row;
+
+typedef struct lstore_each_ctx {
+    lua_State *L;
+    int fn;         /* stack index of the callback */
+    int failed;     /* the error object is on top of the stack */
+    lua_Integer visited;
+} lstore_each_ctx;
+
+static int lstore_each_row(lua_State *L)
+{
+    const lstore_row *r = lua_touserdata(L, 2);
+    char hex[65];
+    sha256_hex(r->key, hex);
+    lua_pushvalue(L, 1);
+    lua_pushlstring(L, hex, 64);
+    if (r->request)
+        lua_pushlstring(L, r->request, r->request_len);
+    else
+        lua_pushnil(L);
+    lua_pushinteger(L, r->idx);
+    lstore_push_sample(L, r->sm);
+    lua_call(L, 4, 1);
+    return 1;
+}
+
+static int lstore_each_cb(void *ud, const uint8_t key[32], const char *request, size_t request_len, int idx,
+                          const store_sample *sm)
+{
+    lstore_each_ctx *c = ud;
+    lua_State *L = c->L;
+    lstore_row r = {key, request, request_len, idx, sm};
+    lua_pushcfunction(L, lstore_each_row);
+    lua_pushvalue(L, c->fn);
+    lua_pushlightuserdata(L, &r);
+    if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+        c->failed = 1;
+        return 1;
+    }
+    c->visited++;
+    int stop = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return stop;
+}
+
+static int lstore_each(lua_State *L)
+{
+    store_t *s = lstore_check(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    luaL_checkstack(L, 8, NULL);   /* the callback pushes without checking */
+    lstore_each_ctx c = {L, 2, 0, 0};
+    int rc = store_each(s, lstore_each_cb, &c);
+    if (c.failed)
+        return lua_error(L);
+    if (rc < 0)
+        return lstore_fail(L, s);
+    lua_pushinteger(L, c.visited);
+    return 1;
+}
+
+static int lstore_close(lua_State *L)
+{
+    lstore *u = luaL_checkudata(L, 1, LSTORE_MT);
+    char err[700];
+    int rc = store_close(u->s, err, sizeof err);
+    u->s = NULL;
+    if (rc < 0) {
+        luaL_pushfail(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* A to-be-closed store that cannot commit raises: the samples are lost and
+ * nobody would see a returned message. */
+static int lstore_tbc_close(lua_State *L)
+{
+    lstore *u = luaL_checkudata(L, 1, LSTORE_MT);
+    char err[700];
+    int rc = store_close(u->s, err, sizeof err);
+    u->s = NULL;
+    if (rc < 0)
+        return luaL_error(L, "%s", err);
+    return 0;
+}
+
+static int lstore_gc(lua_State *L)
+{
+    lstore *u = luaL_checkudata(L, 1, LSTORE_MT);
+    store_close(u->s, NULL, 0);
+    u->s = NULL;
+    return 0;
+}
+
+static int lstore_hash(lua_State *L)
+{
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    uint8_t d[32];
+    char hex[65];
+    sha256(text, len, d);
+    sha256_hex(d, hex);
+    lua_pushlstring(L, hex, 64);
+    return 1;
+}
+
+static const luaL_Reg lstore_methods[] = {
+    {"lookup", lstore_lookup},
+    {"put", lstore_put},
+    {"commit", lstore_commit},
+    {"pending", lstore_pending},
+    {"stats", lstore_stats},
+    {"each", lstore_each},
+    {"close", lstore_close},
+    {NULL, NULL},
+};
+
+static const luaL_Reg lstore_meta[] = {
+    {"__gc", lstore_gc},
+    {"__close", lstore_tbc_close},
+    {NULL, NULL},
+};
+
+static const luaL_Reg lstore_funcs[] = {
+    {"open", lstore_open},
+    {"hash", lstore_hash},
+    {NULL, NULL},
+};
+
+void lmux_open_store(lua_State *L)
+{
+    if (luaL_newmetatable(L, LSTORE_MT)) {
+        luaL_setfuncs(L, lstore_meta, 0);
+        luaL_newlib(L, lstore_methods);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    luaL_newlib(L, lstore_funcs);
+    lua_setfield(L, -2, "store");
+}

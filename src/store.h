@@ -1,0 +1,92 @@
+/* store: the durable sample store (SQLite, WAL, synchronous=FULL).
+ *
+ * A sample is identified by a prompt key (SHA-256 of the canonical request
+ * text, see sha256.h) and a sample index 0..k-1. Once stored a sample never
+ * changes (first writer wins), so a run killed at any point resumes without
+ * paying twice, and policies can re-run offline on stored samples.
+ *
+ * Writes are batched: store_put opens a write transaction if none is open
+ * and store_commit makes the batch durable. Samples put but not committed
+ * are visible to this connection's lookups, invisible to other connections,
+ * and lost if the process dies before the commit. Several processes may
+ * share one store; a writer waits up to the busy timeout for another
+ * writer's batch. Every function that can fail returns -1 (or NULL) and
+ * leaves a message naming the store path in store_errmsg(). */
+#ifndef SLMMUX_STORE_H
+#define SLMMUX_STORE_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store_t;
+
+/* One sample. has_text = 0 means the model returned null content (text is
+ * then NULL); text may contain NUL bytes and invalid UTF-8. Token counts < 0,
+ * latency_ms < 0 and NULL strings mean "unknown". created is Unix time in
+ * seconds; a put with created <= 0 stores the current time. */
+typedef struct store_sample {
+    const char *text;
+    size_t text_len;
+    int has_text;
+    const char *finish_reason;
+    long prompt_tokens, completion_tokens;
+    double latency_ms;
+    const char *served_model;
+    double created;
+} store_sample;
+
+typedef struct store_opts {
+    int readonly;           /* open without write access; the file must exist */
+    int busy_timeout_ms;    /* wait for another writer this long; <= 0 means 5000 */
+} store_opts;
+
+/* Opens (creating the file, its parent directories and the schema when
+ * needed) the store at path; opts may be NULL for the defaults. On failure
+ * returns NULL with a message in err: not a valid store (garbage, corrupt or
+ * another application's database), locked past the busy timeout, schema
+ * newer than this build, path not writable. */
+store_t *store_open(const char *path, const store_opts *opts, char *err, size_t errlen);
+
+/* Commits pending writes and closes. Returns 0, or -1 with a message in err
+ * (may be NULL) if the pending batch could not be committed; the store is
+ * freed either way. NULL is ignored. */
+int store_close(store_t *s, char *err, size_t errlen);
+
+/* Looks up samples [0, k) of a prompt: for each stored one sets have[i] = 1
+ * and fills out[i], else have[i] = 0. Returns how many were found, or -1.
+ * Strings in out point into memory of the store that stays valid until the
+ * next store_lookup on the same store or store_close; text is followed by a
+ * NUL byte not counted in text_len. */
+int store_lookup(store_t *s, const uint8_t key[32], int k, store_sample *out, unsigned char *have);
+
+/* Stores sample idx (>= 0) of a prompt inside the open batch, opening one if
+ * needed. request (may be NULL) is the canonical request text, kept once per
+ * key. Returns 1 if stored, 0 if that sample was already present (it is left
+ * unchanged), -1 on error; a failed put stores no sample and may be retried. */
+int store_put(store_t *s, const uint8_t key[32], const char *request, size_t request_len,
+              int idx, const store_sample *sm);
+
+/* Commits the open batch, if any (the host calls it from a <= 100 ms timer
+ * and before a problem's result is written). 0, or -1: if SQLite rolled the
+ * batch back the message says how many samples were lost, otherwise the
+ * batch stays open and pending for a later try. */
+int store_commit(store_t *s);
+
+/* Samples stored by store_put in the open batch (not yet committed). */
+int store_pending(const store_t *s);
+
+/* The message of the last failure ("" if none). */
+const char *store_errmsg(const store_t *s);
+
+/* Distinct prompts, samples, and bytes on disk (database + WAL files). */
+int store_stats(store_t *s, long *prompts, long *samples, long *bytes);
+
+/* Calls fn for every sample, ordered by key then index; request is NULL if
+ * the prompt was stored without one. Pointers are valid during the call only.
+ * fn returns 0 to go on, non-zero to stop. Returns 0 when every sample was
+ * visited, 1 when fn stopped early, -1 on error. fn may look samples up but
+ * must not write to or iterate the same store (that fails with -1). */
+typedef int (*store_each_fn)(void *ud, const uint8_t key[32], const char *request, size_t request_len,
+                             int idx, const store_sample *sm);
+int store_each(store_t *s, store_each_fn fn, void *ud);
+
+#endif

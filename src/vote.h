@@ -1,0 +1,156 @@
+/* vote: grouping answers, SLM-MUX selection, majority votes and the model
+ * subset search. Pure C, no allocation except where noted: callers pass
+ * the arrays, sized as documented.
+ *
+ * Answers are byte strings with lengths (model output may hold NUL). An
+ * answer with s == NULL is "no answer" (a failed extraction or request):
+ * it never joins a group, not even with another NULL. */
+#ifndef SLMMUX_VOTE_H
+#define SLMMUX_VOTE_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct vote_answer {
+    const char *s;              /* NULL: no answer */
+    size_t len;
+} vote_answer;
+
+/* Equality of two answers (non-zero: same). NULL means byte equality.
+ * With a non-transitive relation (numeric tolerance), an answer joins the
+ * first group, in order of first appearance, whose representative it
+ * equals: the result depends only on the order of the answers. */
+typedef int (*vote_eq_fn)(const char *a, size_t alen, const char *b, size_t blen, void *ud);
+
+typedef struct vote_group {
+    int first;                  /* index of the first member: the representative */
+    int count;                  /* members */
+    double weight;              /* count, or the sum of weights (vote_weighted) */
+} vote_group;
+
+/* Groups answers[0..n) into groups[] (room for n groups), sorted by count
+ * descending, then first appearance ascending. Returns the group count
+ * (0 when every answer is NULL), or -1 when n < 0. O(n * groups) calls of eq. */
+int vote_count(const vote_answer *answers, int n, vote_eq_fn eq, void *ud, vote_group *groups);
+
+/* ---- SLM-MUX, Algorithm 1 (Wang et al. 2025, "SLM-MUX: Orchestrating
+ * Small Language Models for Reasoning") ---------------------------------- */
+
+/* One model's part in a question: its k samples and its validation
+ * accuracy. k counts every sample asked for, failed ones (NULL) included:
+ * a model that answered "7" once and failed twice is 1/3 confident, not 1/1,
+ * because a failure is evidence of unreliability, not a missing vote. */
+typedef struct vote_model {
+    const vote_answer *answers; /* k entries */
+    int k;
+    double accuracy;            /* validation accuracy; NaN or < 0: unknown */
+} vote_model;
+
+/* The "already grouped" form: a model's top group, for callers that count
+ * answers themselves. count == 0 means the model has no answer. */
+typedef struct vote_top {
+    int count;                  /* size of the model's top group */
+    int k;                      /* samples, failures included */
+    double accuracy;            /* NaN or < 0: unknown */
+} vote_top;
+
+typedef enum vote_reason {
+    VOTE_CONFIDENCE,            /* one model had the highest confidence */
+    VOTE_TIE_ACCURACY,          /* tie on confidence, broken by validation accuracy */
+    VOTE_TIE_ORDER,             /* tie on both, broken by model order (first wins) */
+    VOTE_NO_ANSWER              /* no model has any answer */
+} vote_reason;
+
+/* "confidence", "tie_accuracy", "tie_order", "no_answer". */
+const char *vote_reason_name(vote_reason r);
+
+typedef struct vote_pick {
+    int count, k;               /* the model's top group size and sample count */
+    int answer;                 /* index into the model's answers of its top group's representative; -1 if none */
+    double confidence;          /* count / k (0 when k == 0) */
+} vote_pick;
+
+typedef struct vote_mux_result {
+    int model;                  /* winning model, -1 when no model has an answer */
+    int answer;                 /* index into the winner's answers, -1 when none */
+    double confidence;
+    vote_reason reason;
+} vote_mux_result;
+
+/* Algorithm 1 on tops[0..n): the highest confidence count/k wins (compared
+ * exactly, as fractions: 2/6 ties 1/3); ties go to the higher validation
+ * accuracy (a known accuracy beats an unknown one), then to the earlier
+ * model. A model with count 0 never wins; when all have 0 the result is
+ * model -1, VOTE_NO_ANSWER. out->answer is left -1 (tops carry no answers). */
+void vote_mux_select(const vote_top *tops, int n, vote_mux_result *out);
+
+/* Algorithm 1 from raw answers: groups each model's answers with eq, takes
+ * its top group (ties: first appearance), then vote_mux_select. picks
+ * (may be NULL) receives n entries, one per model. Returns 0, or -1 when
+ * out of memory or an argument is invalid (n < 0, k < 0). */
+int vote_mux(const vote_model *models, int n, vote_eq_fn eq, void *ud, vote_pick *picks, vote_mux_result *out);
+
+/* ---- majority votes ------------------------------------------------------ */
+
+/* Plain majority over answers[0..n) (Agent Forest: every sample of every
+ * model, flattened). Ties go to the first appearance. Returns the winning
+ * representative's index with *winner filled, or -1 when no answer is
+ * non-NULL (or out of memory). winner may be NULL. */
+int vote_majority(const vote_answer *answers, int n, vote_eq_fn eq, void *ud, vote_group *winner);
+
+/* Weighted majority: answer i brings weights[i]. The group with the largest
+ * weight sum wins; sums within a relative 1e-9 count as tied (floating sums
+ * of fractions such as 1/3 + 2/3 need it), ties go to the first appearance.
+ * winner->weight is the sum. Returns the representative's index or -1. */
+int vote_weighted(const vote_answer *answers, const double *weights, int n, vote_eq_fn eq, void *ud,
+                  vote_group *winner);
+
+/* Confidence-weighted majority over models: each model's answers weigh
+ * that model's confidence (its top group count / k), then vote_weighted
+ * over all answers in model order. Returns the winning model's index with
+ * *answer the index into that model's answers, or -1. */
+int vote_weighted_models(const vote_model *models, int n, vote_eq_fn eq, void *ud, int *answer,
+                         vote_group *winner);
+
+/* ---- model subset search --------------------------------------------------- */
+
+#define VOTE_SEARCH_MAX_MODELS 32
+
+typedef struct vote_search_result {
+    uint32_t models;            /* bit m set: model m is in the subset */
+    int size;
+    int n_union, n_contradiction;
+    double union_acc;           /* n_union / Q */
+    double contradiction;       /* n_contradiction / Q */
+    double score;               /* union_acc - lambda * contradiction */
+} vote_search_result;
+
+/* Words per model in the bitsets for q questions. */
+static inline int vote_search_words(int n_questions) { return (n_questions + 63) / 64; }
+
+/* Exhaustive search over every subset of 1..max_size of n_models models.
+ * correct and wrong_consistent are per-model bitsets over the questions:
+ * model m's bits are at [m * W, (m + 1) * W), W = vote_search_words(Q),
+ * question j at bit j % 64 of word j / 64; bits past Q must be 0.
+ *   correct_m:           model m answers the question correctly (e.g. its
+ *                        SLM-MUX pick is right);
+ *   wrong_consistent_m:  model m answers it wrong with high consistency
+ *                        (e.g. all its samples agree on a wrong answer) -
+ *                        the caller chooses the threshold.
+ * For a subset S:
+ *   union(S)         = |OR_{m in S} correct_m| / Q  (an oracle picking the
+ *                      right model would score this);
+ *   contradiction(S) = |(OR wrong_consistent_m) AND (OR correct_m)| / Q:
+ *                      questions where one member is confidently wrong
+ *                      while another is right, the case where the
+ *                      confidence rule may pick the wrong model (SLM-MUX
+ *                      paper, section on model selection search);
+ *   score(S)         = union(S) - lambda * contradiction(S).
+ * best_per_size[s - 1] gets the best subset of size s, for s = 1..max_size;
+ * ties go to the lexicographically first subset (by sorted model indices).
+ * Subsets are visited depth-first with the ORs kept per depth, so each costs
+ * O(W). Returns the number of sizes filled (min(max_size, n_models)), or -1
+ * when n_models is not 1..32, n_questions < 1, max_size < 1 or lambda is NaN. */
+int vote_search(int n_models, int n_questions, const uint64_t *correct, const uint64_t *wrong_consistent,
+                double lambda, int max_size, vote_search_result *best_per_size);
+
+#endif

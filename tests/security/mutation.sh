@@ -1,0 +1,67 @@
+#!/bin/sh
+# mutation.sh: proof that each security test guards something. For every
+# protection, rebuild the sandbox without it (-DSANDBOX_WEAKEN=bits, see
+# src/sandbox.c) and run the tests that name it: they must FAIL. Then the
+# intact build must pass them. Exit status 0 only if every mutant was caught.
+# Run from the repository root after `make build/loop.o build/buf.o`.
+set -u
+CC=${CC:-cc}
+CFLAGS="-std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror"
+out=build/mutation
+mkdir -p "$out"
+
+# bits            tests that must fail without it
+mutants='
+0x010 fork_bomb_bounded
+0x020 fork_bomb_bounded
+0x040 infinite_loop_timeout
+0x080 cpu_limit
+0x008 alloc_10gb
+0x400 write_outside
+0x400 read_secret
+0x003 socket_loopback
+0x002 socket_denied_by_seccomp
+0x001 netns_only_lo
+0x004 env_secret
+0x420 proc_environ
+0x200 daemon_outlives
+0x100 output_100mb
+'
+names='0x001=net-namespace 0x002=seccomp 0x003=net-namespace+seccomp 0x004=clean-env
+0x008=RLIMIT_AS 0x010=RLIMIT_NPROC 0x020=per-run-uid 0x040=wall-timer 0x080=RLIMIT_CPU
+0x100=output-cap 0x200=pid-ns+group-kill+uid-sweep 0x400=bwrap(mount-ns) 0x420=bwrap+per-run-uid'
+
+build() { # bits -> binary path
+    bin=$out/test_sandbox_security_$1
+    $CC $CFLAGS -DSANDBOX_WEAKEN=$1 -Isrc -c src/sandbox.c -o $out/sandbox_$1.o &&
+    $CC $CFLAGS -Isrc -Itests/unit -o $bin tests/security/test_sandbox_security.c \
+        $out/sandbox_$1.o build/loop.o build/buf.o -lm && echo $bin
+}
+
+rm -f "$out/tally"
+intact=$(build 0) || exit 1
+echo "$mutants" | while read -r bits test; do
+    [ -n "$bits" ] || continue
+    what=$(echo "$names" | tr ' ' '\n' | sed -n "s/^$bits=//p")
+    if [ "$bits" = 0x020 ] || [ "$bits" = 0x420 ]; then
+        if [ "$(id -u)" != 0 ]; then echo "skip  $test without $what (only meaningful as root)"; continue; fi
+    fi
+    bin=$(build "$bits") || { echo "BUILD FAILED for $bits"; exit 1; }
+    if "$bin" "$test" >"$out/$bits-$test.log" 2>&1; then
+        echo "MISSED  $test still passes without $what   (log: $out/$bits-$test.log)"
+        echo missed >>"$out/tally"
+    else
+        echo "caught  $test fails without $what: $(grep -m1 'check failed' "$out/$bits-$test.log" | cut -c1-150)"
+        echo caught >>"$out/tally"
+    fi
+    if "$intact" "$test" >"$out/0-$test.log" 2>&1; then :; else
+        echo "BROKEN  $test fails on the intact build (log: $out/0-$test.log)"
+        echo missed >>"$out/tally"
+    fi
+done
+c=$(grep -c caught "$out/tally" 2>/dev/null) || true
+m=$(grep -c missed "$out/tally" 2>/dev/null) || true
+: "${c:=0}" "${m:=0}"
+rm -f "$out/tally"
+echo "mutants caught: $c, missed or broken: $m"
+[ "$m" = 0 ]
