@@ -891,6 +891,11 @@ char *extract_code(const char *text, size_t len, const char *entry_point, size_t
         s = text;
         t = e;
     }
+    /* The line break before the closing fence belongs to the fence. */
+    if (t > s && t[-1] == '\n')
+        t--;
+    if (t > s && t[-1] == '\r')
+        t--;
     const char *ts = s, *te = t;
     trim(&ts, &te);
     if (ts == te)

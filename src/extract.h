@@ -67,9 +67,12 @@ int extract_choice(const char *text, size_t len, const char *letters);
  *      writes the fixed version after the first);
  *   2. else the longest python or untagged block;
  *   3. else the whole text (a model that answered with bare code).
- * The block's lines are returned as they are (indentation kept, fence lines
- * removed). entry_point may be NULL (then rule 1 never applies). NULL only
- * when the chosen text is empty or blank. */
+ * The block's lines are returned as they are, indentation kept, without
+ * the fence lines and without the line break that ends the last line (it
+ * belongs to the closing fence: a block holding "x\n" gives "x"; one
+ * holding "x\n\n" gives "x\n"). Rule 3 drops a final line break too.
+ * entry_point may be NULL (then rule 1 never applies). NULL only when the
+ * chosen text is empty or blank. */
 char *extract_code(const char *text, size_t len, const char *entry_point, size_t *outlen);
 
 /* Frees the compiled patterns (they are rebuilt on next use). Optional:

@@ -482,7 +482,8 @@ static int open_core(lua_State *L)
     luaL_setfuncs(L, funcs, 1);
     lua_pushliteral(L, SLMMUX_VERSION);
     lua_setfield(L, -2, "version");
-    void (*const openers[])(lua_State *) = {lmux_open_chat, lmux_open_store, lmux_open_exec};
+    void (*const openers[])(lua_State *) = {lmux_open_chat, lmux_open_extract, lmux_open_math,
+                                            lmux_open_vote, lmux_open_store, lmux_open_exec};
     for (size_t i = 0; i < sizeof openers / sizeof *openers; i++)
         openers[i](L);
     return 1;

@@ -240,7 +240,7 @@ static void test_code_block_defining_entry_point(void)
         "Here is the implementation:\n\n"
         "```python\nfrom typing import List\n\ndef add(a: int, b: int) -> int:\n    return a + b\n```\n\n"
         "Example usage:\n\n```python\nprint(add(1, 2))  # 3\n```\n";
-    CODE(r, "add", "from typing import List\n\ndef add(a: int, b: int) -> int:\n    return a + b\n");
+    CODE(r, "add", "from typing import List\n\ndef add(a: int, b: int) -> int:\n    return a + b");
 }
 
 static void test_code_prefers_last_defining_block(void)
@@ -248,44 +248,47 @@ static void test_code_prefers_last_defining_block(void)
     const char *r =
         "```python\ndef f(x):\n    return x\n```\nOops, that ignores negatives. Fixed:\n"
         "```py\ndef f(x):\n    return abs(x)\n```\n";
-    CODE(r, "f", "def f(x):\n    return abs(x)\n");
+    CODE(r, "f", "def f(x):\n    return abs(x)");
 }
 
 static void test_code_name_must_match_exactly(void)
 {
     /* "def f_helper(" and "def ff(" do not define f; the longest block wins */
     const char *r = "```python\ndef ff(x):\n    return 1\n```\n```python\ndef f_helper(x):\n    return 2 + x\n```\n";
-    CODE(r, "f", "def f_helper(x):\n    return 2 + x\n");
+    CODE(r, "f", "def f_helper(x):\n    return 2 + x");
 }
 
 static void test_code_longest_python_block_without_def(void)
 {
     const char *r = "```bash\npip install numpy numpy numpy numpy\n```\n"
                     "```\n    return sorted(set(l))\n```\n```python\nx = 1\n```";
-    CODE(r, "unique", "    return sorted(set(l))\n");
+    CODE(r, "unique", "    return sorted(set(l))");
 }
 
 static void test_code_unclosed_block_runs_to_end(void)
 {
     const char *r = "Sure!\n```python\ndef g():\n    return 42\n";
-    CODE(r, "g", "def g():\n    return 42\n");
+    CODE(r, "g", "def g():\n    return 42");
 }
 
 static void test_code_raw_text_and_empty(void)
 {
-    CODE("    return a * b\n", "mul", "    return a * b\n");
+    CODE("    return a * b\n", "mul", "    return a * b");
     CODE("", "mul", NULL);
     CODE("```python\n```\n", "mul", NULL);
     CODE("  \n\n", "mul", NULL);
+    /* only the line break before the fence goes; indentation stays */
+    CODE("```python\n    return 1\n\n```", "f", "    return 1\n");
+    CODE("```python\r\nx = 1\r\n```\r\n", "f", "x = 1");
 }
 
 static void test_code_nested_and_async_defs(void)
 {
     const char *r = "```Python3\nclass S:\n    async def run(self):\n        pass\n```\n```python\nprint(1)\nprint(2)\nprint(3)\n```";
-    CODE(r, "run", "class S:\n    async def run(self):\n        pass\n");
+    CODE(r, "run", "class S:\n    async def run(self):\n        pass");
     /* a fenced block inside a longer fence (````) stays inside */
     const char *q = "````python\ndef h():\n    s = '''\n```\n'''\n    return s\n````\n";
-    CODE(q, "h", "def h():\n    s = '''\n```\n'''\n    return s\n");
+    CODE(q, "h", "def h():\n    s = '''\n```\n'''\n    return s");
 }
 
 /* Replies cut at every byte (max_tokens can stop anywhere) and random

@@ -261,10 +261,14 @@ static void he_record(const json_value *rec, int i, void *ud)
     buf_t code = BUF_INIT, r = BUF_INIT;
     buf_append(&code, prompt, pl);
     buf_append(&code, sol, cl);
-    if (code.data[code.len - 1] != '\n')
-        buf_putc(&code, '\n');
     buf_printf(&r, "Here is the completed function `%s`:\n\n```python\n", ep);
     buf_append(&r, code.data, code.len);
+    if (code.data[code.len - 1] != '\n')
+        buf_putc(&r, '\n');
+    /* what extract_code returns: the code without the line break that
+     * precedes the closing fence */
+    if (code.data[code.len - 1] == '\n')
+        code.len--;
     buf_puts(&r, "```\n\nThis implementation handles the edge cases in the docstring.\n");
     size_t n;
     char *got = extract_code(r.data, r.len, ep, &n);

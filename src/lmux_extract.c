@@ -1,0 +1,133 @@
+/* lmux_extract: mux.extract.* over extract.c (and math_normalize). */
+#include "lmux_extract.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "extract.h"
+#include "mathequiv.h"
+
+/* Raises unless every key of the options table at idx is in names. */
+static void check_options(lua_State *L, int idx, const char *const *names)
+{
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        int known = 0;
+        if (lua_type(L, -1) == LUA_TSTRING)
+            for (int i = 0; names[i] && !known; i++)
+                known = strcmp(lua_tostring(L, -1), names[i]) == 0;
+        if (!known) {
+            const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1);
+            luaL_argerror(L, idx, lua_pushfstring(L, "unknown option '%s'", k));
+        }
+    }
+}
+
+/* Pushes s (malloc'd by extract, freed here) or nil. NULL with ENOMEM is
+ * an out-of-memory error, not "no answer". */
+static int push_result(lua_State *L, char *s, size_t n)
+{
+    if (!s) {
+        if (errno == ENOMEM)
+            return luaL_error(L, "not enough memory");
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushlstring(L, s, n);
+    free(s);
+    return 1;
+}
+
+static int ex_boxed(lua_State *L)
+{
+    size_t len, n = 0;
+    const char *text = luaL_checklstring(L, 1, &len);
+    int last = 1;
+    if (!lua_isnoneornil(L, 2)) {
+        static const char *const opts[] = {"which", NULL};
+        static const char *const which[] = {"first", "last", NULL};
+        luaL_checktype(L, 2, LUA_TTABLE);
+        check_options(L, 2, opts);
+        lua_getfield(L, 2, "which");
+        if (!lua_isnil(L, -1)) {
+            const char *w = lua_tostring(L, -1);
+            int i = -1;
+            for (int j = 0; w && lua_type(L, -1) == LUA_TSTRING && which[j]; j++)
+                if (strcmp(w, which[j]) == 0)
+                    i = j;
+            if (i < 0)
+                luaL_argerror(L, 2, "option 'which' must be \"last\" or \"first\"");
+            last = i == 1;
+        }
+        lua_pop(L, 1);
+    }
+    errno = 0;
+    char *r = extract_boxed(text, len, last, &n);
+    return push_result(L, r, n);
+}
+
+static int ex_math(lua_State *L)
+{
+    size_t len, n = 0, m = 0;
+    const char *text = luaL_checklstring(L, 1, &len);
+    errno = 0;
+    char *boxed = extract_boxed(text, len, 1, &n);
+    if (!boxed)
+        return push_result(L, NULL, 0);
+    errno = 0;
+    char *norm = math_normalize(boxed, n, &m);
+    free(boxed);
+    if (norm && m == 0) {           /* never "" */
+        free(norm);
+        norm = NULL;
+    }
+    return push_result(L, norm, m);
+}
+
+static int ex_number(lua_State *L)
+{
+    size_t len, n = 0;
+    const char *text = luaL_checklstring(L, 1, &len);
+    errno = 0;
+    char *r = extract_number(text, len, &n);
+    return push_result(L, r, n);
+}
+
+static int ex_choice(lua_State *L)
+{
+    size_t len, ll;
+    const char *text = luaL_checklstring(L, 1, &len);
+    const char *letters = luaL_optlstring(L, 2, "ABCD", &ll);
+    if (ll == 0 || strspn(letters, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != ll)
+        luaL_argerror(L, 2, "letters must be upper case A-Z, e.g. \"ABCD\"");
+    int c = extract_choice(text, len, letters);
+    if (!c) {
+        lua_pushnil(L);
+        return 1;
+    }
+    char s = (char)c;
+    lua_pushlstring(L, &s, 1);
+    return 1;
+}
+
+static int ex_code(lua_State *L)
+{
+    size_t len, n = 0;
+    const char *text = luaL_checklstring(L, 1, &len);
+    const char *ep = luaL_optstring(L, 2, NULL);
+    errno = 0;
+    char *r = extract_code(text, len, ep, &n);
+    return push_result(L, r, n);
+}
+
+void lmux_open_extract(lua_State *L)
+{
+    static const luaL_Reg funcs[] = {{"boxed", ex_boxed}, {"math", ex_math}, {"number", ex_number},
+                                     {"choice", ex_choice}, {"code", ex_code}, {NULL, NULL}};
+    luaL_newlib(L, funcs);
+    lua_setfield(L, -2, "extract");
+}

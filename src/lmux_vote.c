@@ -1,0 +1,540 @@
+/* lmux_vote: mux.vote.* over vote.c.
+ *
+ * Memory: every array handed to vote.c is a Lua userdata, so an error
+ * raised midway (a bad argument, or an error in a Lua equiv function) leaks
+ * nothing. Answer strings are anchored in a private table for the whole
+ * call, so an equiv function that edits the caller's arrays cannot free a
+ * string vote.c is still comparing. An equiv function runs under lua_pcall:
+ * its error is kept and raised once vote.c has returned (vote.c mallocs
+ * internally, and a longjmp through it would leak). */
+#include "lmux_vote.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "mathequiv.h"
+#include "vote.h"
+
+typedef struct eqctx {
+    lua_State *L;
+    int kind;                   /* EQ_EXACT, EQ_MATH, EQ_FUNC */
+    int fidx;                   /* stack index of the function */
+    int failed;                 /* the function raised: its error is at errslot */
+    int errslot;
+} eqctx;
+
+enum { EQ_EXACT, EQ_MATH, EQ_FUNC };
+
+static int eq_math(const char *a, size_t al, const char *b, size_t bl, void *ud)
+{
+    (void)ud;
+    return math_equiv(a, al, b, bl, NULL);     /* NULL: math_opts_default */
+}
+
+static int eq_func(const char *a, size_t al, const char *b, size_t bl, void *ud)
+{
+    eqctx *e = ud;
+    lua_State *L = e->L;
+    if (e->failed)
+        return 0;
+    if (!lua_checkstack(L, 3)) {
+        e->failed = 2;
+        return 0;
+    }
+    lua_pushvalue(L, e->fidx);
+    lua_pushlstring(L, a, al);
+    lua_pushlstring(L, b, bl);
+    if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+        e->failed = 1;
+        lua_replace(L, e->errslot);
+        return 0;
+    }
+    int r = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return r;
+}
+
+static vote_eq_fn eq_of(const eqctx *e)
+{
+    return e->kind == EQ_MATH ? eq_math : e->kind == EQ_FUNC ? eq_func : NULL;
+}
+
+/* After a vote.c call: re-raise the equiv function's error, if any. */
+static void eq_done(eqctx *e)
+{
+    if (e->failed == 2)
+        luaL_error(e->L, "equiv function: Lua stack overflow");
+    if (e->failed) {
+        lua_pushvalue(e->L, e->errslot);
+        lua_error(e->L);
+    }
+}
+
+/* Raises unless every key of the options table at idx is in names. */
+static void check_options(lua_State *L, int idx, const char *const *names)
+{
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        int known = 0;
+        if (lua_type(L, -1) == LUA_TSTRING)
+            for (int i = 0; names[i] && !known; i++)
+                known = strcmp(lua_tostring(L, -1), names[i]) == 0;
+        if (!known) {
+            const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1);
+            luaL_argerror(L, idx, lua_pushfstring(L, "unknown option '%s'", k));
+        }
+    }
+}
+
+/* The options table at arg (absent is fine), checked against names; sets
+ * up the equivalence. Pushes two slots (the function or nil, the error
+ * slot) whose indices e records. Returns 1 if the table is present. */
+static int get_options(lua_State *L, int arg, const char *const *names, eqctx *e)
+{
+    e->L = L;
+    e->kind = EQ_EXACT;
+    e->failed = 0;
+    int present = !lua_isnoneornil(L, arg);
+    if (present) {
+        luaL_checktype(L, arg, LUA_TTABLE);
+        check_options(L, arg, names);
+        lua_getfield(L, arg, "equiv");
+    } else {
+        lua_pushnil(L);
+    }
+    e->fidx = lua_gettop(L);
+    int t = lua_type(L, -1);
+    if (t == LUA_TFUNCTION) {
+        e->kind = EQ_FUNC;
+    } else if (t == LUA_TSTRING) {
+        const char *s = lua_tostring(L, -1);
+        if (strcmp(s, "math") == 0)
+            e->kind = EQ_MATH;
+        else if (strcmp(s, "exact") != 0)
+            luaL_argerror(L, arg, "option 'equiv' must be \"exact\", \"math\" or a function");
+    } else if (t != LUA_TNIL) {
+        luaL_argerror(L, arg, "option 'equiv' must be \"exact\", \"math\" or a function");
+    }
+    lua_pushnil(L);
+    e->errslot = lua_gettop(L);
+    return present;
+}
+
+/* Reads the answers array at idx (length n, or #t when n < 0) into a new
+ * userdata array, anchoring each string in the table at anchor (rows
+ * offset by base). Pushes the userdata; returns the array. what names the
+ * argument in errors (e.g. "answers", "per_model[2].answers"). */
+static vote_answer *read_answers(lua_State *L, int idx, lua_Integer n, int anchor, lua_Integer base,
+                                 int argn, const char *what, int *count)
+{
+    if (n < 0)
+        n = (lua_Integer)lua_rawlen(L, idx);
+    if (n > 1000000)
+        luaL_argerror(L, argn, lua_pushfstring(L, "%s has too many entries", what));
+    vote_answer *a = lua_newuserdatauv(L, sizeof *a * (size_t)(n ? n : 1), 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        int t = lua_rawgeti(L, idx, i);
+        if (t == LUA_TSTRING) {
+            a[i - 1].s = lua_tolstring(L, -1, &a[i - 1].len);
+            lua_rawseti(L, anchor, base + i);
+        } else if (t == LUA_TNIL || (t == LUA_TBOOLEAN && !lua_toboolean(L, -1))) {
+            a[i - 1].s = NULL;
+            a[i - 1].len = 0;
+            lua_pop(L, 1);
+        } else {
+            luaL_argerror(L, argn, lua_pushfstring(L, "%s[%d] must be a string, false or nil (got %s)", what,
+                                                   (int)i, luaL_typename(L, -1)));
+        }
+    }
+    *count = (int)n;
+    return a;
+}
+
+/* opts.n at arg, or -1. */
+static lua_Integer opt_n(lua_State *L, int arg, int present)
+{
+    if (!present)
+        return -1;
+    lua_getfield(L, arg, "n");
+    lua_Integer n = -1;
+    if (!lua_isnil(L, -1)) {
+        int ok;
+        n = lua_tointegerx(L, -1, &ok);
+        if (!ok || n < 0)
+            luaL_argerror(L, arg, "option 'n' must be a non-negative integer");
+    }
+    lua_pop(L, 1);
+    return n;
+}
+
+static void push_answer(lua_State *L, const vote_answer *a)
+{
+    if (a->s)
+        lua_pushlstring(L, a->s, a->len);
+    else
+        lua_pushnil(L);
+}
+
+/* ---- count, majority, weighted ------------------------------------------------ */
+
+static int v_count(lua_State *L)
+{
+    static const char *const names[] = {"equiv", "n", NULL};
+    luaL_checktype(L, 1, LUA_TTABLE);
+    eqctx e;
+    int present = get_options(L, 2, names, &e);
+    lua_Integer n = opt_n(L, 2, present);
+    lua_newtable(L);
+    int anchor = lua_gettop(L);
+    int cnt;
+    vote_answer *a = read_answers(L, 1, n, anchor, 0, 1, "answers", &cnt);
+    vote_group *g = lua_newuserdatauv(L, sizeof *g * (size_t)(cnt ? cnt : 1), 0);
+    int ng = vote_count(a, cnt, eq_of(&e), &e, g);
+    eq_done(&e);
+    lua_createtable(L, ng, 0);
+    for (int i = 0; i < ng; i++) {
+        lua_createtable(L, 0, 3);
+        push_answer(L, &a[g[i].first]);
+        lua_setfield(L, -2, "answer");
+        lua_pushinteger(L, g[i].count);
+        lua_setfield(L, -2, "count");
+        lua_pushinteger(L, g[i].first + 1);
+        lua_setfield(L, -2, "first");
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int v_majority(lua_State *L)
+{
+    static const char *const names[] = {"equiv", "n", NULL};
+    luaL_checktype(L, 1, LUA_TTABLE);
+    eqctx e;
+    int present = get_options(L, 2, names, &e);
+    lua_Integer n = opt_n(L, 2, present);
+    lua_newtable(L);
+    int cnt;
+    vote_answer *a = read_answers(L, 1, n, lua_gettop(L), 0, 1, "answers", &cnt);
+    vote_group w;
+    int r = vote_majority(a, cnt, eq_of(&e), &e, &w);
+    eq_done(&e);
+    if (r < 0) {
+        lua_pushnil(L);
+        lua_pushinteger(L, 0);
+        return 2;
+    }
+    push_answer(L, &a[r]);
+    lua_pushinteger(L, w.count);
+    return 2;
+}
+
+/* One model's entry of per_model: its answers (userdata pushed), name at
+ * the returned stack index. */
+typedef struct model_in {
+    vote_answer *a;
+    int k;
+    int name_idx;
+} model_in;
+
+/* Reads per_model (arg 1) into userdata-backed models, anchoring names and
+ * answers. Pushes: the anchor table, the models array, then per model its
+ * answers userdata and its name. */
+static vote_model *read_models(lua_State *L, int *nm, int *first_name)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
+    if (n > 100000)
+        luaL_argerror(L, 1, "per_model has too many entries");
+    lua_newtable(L);
+    int anchor = lua_gettop(L);
+    vote_model *m = lua_newuserdatauv(L, sizeof *m * (size_t)(n ? n : 1), 0);
+    luaL_checkstack(L, (int)n + 10, "too many models");
+    *first_name = lua_gettop(L) + 1;
+    lua_Integer base = 0;
+    for (lua_Integer i = 1; i <= n; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "per_model[%d].answers", (int)i);
+        if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
+            luaL_argerror(L, 1, lua_pushfstring(L, "per_model[%d] must be a table {model=, answers=}", (int)i));
+        int row = lua_gettop(L);
+        int t = lua_getfield(L, row, "model");
+        if (t != LUA_TNIL && t != LUA_TSTRING)
+            luaL_argerror(L, 1, lua_pushfstring(L, "per_model[%d].model must be a string", (int)i));
+        lua_Integer k = -1;
+        if (lua_getfield(L, row, "n") != LUA_TNIL) {
+            int ok;
+            k = lua_tointegerx(L, -1, &ok);
+            if (!ok || k < 0)
+                luaL_argerror(L, 1, lua_pushfstring(L, "per_model[%d].n must be a non-negative integer", (int)i));
+        }
+        lua_pop(L, 1);
+        if (lua_getfield(L, row, "answers") != LUA_TTABLE)
+            luaL_argerror(L, 1, lua_pushfstring(L, "%s must be a table", what));
+        int cnt;
+        m[i - 1].answers = read_answers(L, lua_gettop(L), k, anchor, base, 1, what, &cnt);
+        base += cnt;
+        m[i - 1].k = cnt;
+        m[i - 1].accuracy = NAN;
+        lua_rawsetp(L, anchor, m[i - 1].answers);   /* anchor the userdata */
+        lua_pop(L, 1);                               /* answers table */
+        lua_replace(L, row);                         /* the name takes the row's slot */
+    }
+    *nm = (int)n;
+    return m;
+}
+
+/* opts.accuracy: by position, else by model name. */
+static void read_accuracy(lua_State *L, int arg, int present, vote_model *m, int n, int first_name)
+{
+    if (!present)
+        return;
+    if (lua_getfield(L, arg, "accuracy") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (!lua_istable(L, -1))
+        luaL_argerror(L, arg, "option 'accuracy' must be a table");
+    int acc = lua_gettop(L);
+    for (int i = 0; i < n; i++) {
+        int t = lua_rawgeti(L, acc, i + 1);
+        if (t == LUA_TNIL && lua_type(L, first_name + i) == LUA_TSTRING) {
+            lua_pop(L, 1);
+            lua_pushvalue(L, first_name + i);
+            t = lua_rawget(L, acc);
+        }
+        if (t == LUA_TNUMBER)
+            m[i].accuracy = lua_tonumber(L, -1);
+        else if (t != LUA_TNIL)
+            luaL_argerror(L, arg, lua_pushfstring(L, "accuracy of model %d must be a number", i + 1));
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+static int v_mux(lua_State *L)
+{
+    static const char *const names[] = {"equiv", "accuracy", NULL};
+    eqctx e;
+    int present = get_options(L, 2, names, &e);
+    int n, first_name;
+    vote_model *m = read_models(L, &n, &first_name);
+    read_accuracy(L, 2, present, m, n, first_name);
+    vote_pick *picks = lua_newuserdatauv(L, sizeof *picks * (size_t)(n ? n : 1), 0);
+    vote_mux_result r;
+    if (vote_mux(m, n, eq_of(&e), &e, picks, &r) < 0)
+        return luaL_error(L, "not enough memory");
+    eq_done(&e);
+    lua_createtable(L, 0, 6);
+    if (r.model >= 0) {
+        push_answer(L, &m[r.model].answers[r.answer]);
+        lua_setfield(L, -2, "answer");
+        lua_pushvalue(L, first_name + r.model);
+        lua_setfield(L, -2, "model");
+        lua_pushinteger(L, r.model + 1);
+        lua_setfield(L, -2, "index");
+    }
+    lua_pushnumber(L, r.confidence);
+    lua_setfield(L, -2, "confidence");
+    lua_pushstring(L, vote_reason_name(r.reason));
+    lua_setfield(L, -2, "reason");
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_createtable(L, 0, 5);
+        lua_pushvalue(L, first_name + i);
+        lua_setfield(L, -2, "model");
+        if (picks[i].answer >= 0) {
+            push_answer(L, &m[i].answers[picks[i].answer]);
+            lua_setfield(L, -2, "answer");
+        }
+        lua_pushinteger(L, picks[i].count);
+        lua_setfield(L, -2, "count");
+        lua_pushinteger(L, picks[i].k);
+        lua_setfield(L, -2, "k");
+        lua_pushnumber(L, picks[i].confidence);
+        lua_setfield(L, -2, "confidence");
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "per_model");
+    return 1;
+}
+
+/* weighted(per_model [, opts]): confidence-weighted majority over models. */
+static int v_weighted_models(lua_State *L)
+{
+    static const char *const names[] = {"equiv", NULL};
+    eqctx e;
+    get_options(L, 2, names, &e);
+    int n, first_name;
+    vote_model *m = read_models(L, &n, &first_name);
+    int ans;
+    vote_group w;
+    int r = vote_weighted_models(m, n, eq_of(&e), &e, &ans, &w);
+    eq_done(&e);
+    if (r < 0) {
+        lua_pushnil(L);
+        lua_pushnumber(L, 0);
+        return 2;
+    }
+    push_answer(L, &m[r].answers[ans]);
+    lua_pushnumber(L, w.weight);
+    lua_pushvalue(L, first_name + r);
+    return 3;
+}
+
+static int v_weighted(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    /* a list of {model=, answers=} rows: the per-model form, opts at 2 */
+    if (lua_rawgeti(L, 1, 1) == LUA_TTABLE) {
+        lua_pop(L, 1);
+        return v_weighted_models(L);
+    }
+    lua_pop(L, 1);
+    static const char *const names[] = {"equiv", "n", NULL};
+    luaL_checktype(L, 2, LUA_TTABLE);
+    eqctx e;
+    int present = get_options(L, 3, names, &e);
+    lua_Integer n = opt_n(L, 3, present);
+    lua_newtable(L);
+    int cnt;
+    vote_answer *a = read_answers(L, 1, n, lua_gettop(L), 0, 1, "answers", &cnt);
+    double *w = lua_newuserdatauv(L, sizeof *w * (size_t)(cnt ? cnt : 1), 0);
+    for (int i = 0; i < cnt; i++) {
+        int t = lua_rawgeti(L, 2, i + 1);
+        if (t != LUA_TNUMBER && a[i].s)
+            luaL_argerror(L, 2, lua_pushfstring(L, "weights[%d] must be a number", i + 1));
+        w[i] = t == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
+        if (!isfinite(w[i]))
+            luaL_argerror(L, 2, lua_pushfstring(L, "weights[%d] must be finite", i + 1));
+        lua_pop(L, 1);
+    }
+    vote_group g;
+    int r = vote_weighted(a, w, cnt, eq_of(&e), &e, &g);
+    eq_done(&e);
+    if (r < 0) {
+        lua_pushnil(L);
+        lua_pushnumber(L, 0);
+        return 2;
+    }
+    push_answer(L, &a[r]);
+    lua_pushnumber(L, g.weight);
+    return 2;
+}
+
+/* ---- search ---------------------------------------------------------------------- */
+
+/* Reads rows of booleans from field name of arg 1 into bits (n_models rows
+ * of W words). Returns the row length. required: raise if absent. */
+static int read_bits(lua_State *L, const char *name, uint64_t *bits, int n_models, int q, int words)
+{
+    lua_getfield(L, 1, name);
+    int tbl = lua_gettop(L);
+    for (int m = 0; m < n_models; m++) {
+        if (lua_rawgeti(L, tbl, m + 1) != LUA_TTABLE)
+            luaL_argerror(L, 1, lua_pushfstring(L, "%s[%d] must be a table of booleans", name, m + 1));
+        int row = lua_gettop(L);
+        if ((int)lua_rawlen(L, row) != q)
+            luaL_argerror(L, 1, lua_pushfstring(L, "%s[%d] has %d entries, %s[1] has %d", name, m + 1,
+                                                (int)lua_rawlen(L, row), "correct", q));
+        for (int j = 0; j < q; j++) {
+            if (lua_rawgeti(L, row, j + 1) != LUA_TBOOLEAN)
+                luaL_argerror(L, 1, lua_pushfstring(L, "%s[%d][%d] must be a boolean", name, m + 1, j + 1));
+            if (lua_toboolean(L, -1))
+                bits[(size_t)m * words + j / 64] |= UINT64_C(1) << (j % 64);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return q;
+}
+
+static int v_search(lua_State *L)
+{
+    static const char *const names[] = {"correct", "wrong", "lambda", "max_size", NULL};
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_options(L, 1, names);
+    if (lua_getfield(L, 1, "correct") != LUA_TTABLE)
+        luaL_argerror(L, 1, "field 'correct' must be a table (per model, a table of booleans per question)");
+    int n_models = (int)lua_rawlen(L, -1);
+    if (n_models < 1 || n_models > VOTE_SEARCH_MAX_MODELS)
+        luaL_argerror(L, 1, lua_pushfstring(L, "field 'correct' must list 1 to %d models (got %d)",
+                                            VOTE_SEARCH_MAX_MODELS, n_models));
+    if (lua_rawgeti(L, -1, 1) != LUA_TTABLE)
+        luaL_argerror(L, 1, "correct[1] must be a table of booleans");
+    int q = (int)lua_rawlen(L, -1);
+    lua_pop(L, 2);
+    if (q < 1)
+        luaL_argerror(L, 1, "correct[1] must hold at least one question");
+    int wt = lua_getfield(L, 1, "wrong");
+    if (wt != LUA_TNIL && wt != LUA_TTABLE)
+        luaL_argerror(L, 1, "field 'wrong' must be a table like 'correct'");
+    if (wt == LUA_TTABLE && (int)lua_rawlen(L, -1) != n_models)
+        luaL_argerror(L, 1, lua_pushfstring(L, "field 'wrong' lists %d models, 'correct' %d",
+                                            (int)lua_rawlen(L, -1), n_models));
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "lambda");
+    double lambda = 1.0;
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) != LUA_TNUMBER || isnan(lua_tonumber(L, -1)))
+            luaL_argerror(L, 1, "field 'lambda' must be a number");
+        lambda = lua_tonumber(L, -1);
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "max_size");
+    lua_Integer max_size = n_models;
+    if (!lua_isnil(L, -1)) {
+        int ok;
+        max_size = lua_tointegerx(L, -1, &ok);
+        if (!ok || max_size < 1)
+            luaL_argerror(L, 1, "field 'max_size' must be an integer >= 1");
+    }
+    lua_pop(L, 1);
+    if (max_size > n_models)
+        max_size = n_models;
+    int words = vote_search_words(q);
+    size_t cells = (size_t)n_models * (size_t)words;
+    uint64_t *c = lua_newuserdatauv(L, cells * sizeof *c, 0);
+    uint64_t *w = lua_newuserdatauv(L, cells * sizeof *w, 0);
+    memset(c, 0, cells * sizeof *c);
+    memset(w, 0, cells * sizeof *w);
+    read_bits(L, "correct", c, n_models, q, words);
+    if (wt == LUA_TTABLE)
+        read_bits(L, "wrong", w, n_models, q, words);
+    vote_search_result *r = lua_newuserdatauv(L, sizeof *r * (size_t)max_size, 0);
+    int got = vote_search(n_models, q, c, w, lambda, (int)max_size, r);
+    if (got < 0)
+        return luaL_error(L, "search: not enough memory");
+    lua_createtable(L, got, 0);
+    for (int s = 0; s < got; s++) {
+        lua_createtable(L, 0, 4);
+        lua_createtable(L, s + 1, 0);
+        int k = 0;
+        for (int m = 0; m < n_models; m++)
+            if (r[s].models >> m & 1) {
+                lua_pushinteger(L, m + 1);
+                lua_rawseti(L, -2, ++k);
+            }
+        lua_setfield(L, -2, "models");
+        lua_pushnumber(L, r[s].score);
+        lua_setfield(L, -2, "score");
+        lua_pushnumber(L, r[s].union_acc);
+        lua_setfield(L, -2, "union");
+        lua_pushnumber(L, r[s].contradiction);
+        lua_setfield(L, -2, "contradiction");
+        lua_rawseti(L, -2, s + 1);
+    }
+    return 1;
+}
+
+void lmux_open_vote(lua_State *L)
+{
+    static const luaL_Reg funcs[] = {{"count", v_count}, {"mux", v_mux}, {"majority", v_majority},
+                                     {"weighted", v_weighted}, {"search", v_search}, {NULL, NULL}};
+    luaL_newlib(L, funcs);
+    lua_setfield(L, -2, "vote");
+}

@@ -1,0 +1,897 @@
+#include "mathequiv.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mathexpr.h"
+#include "mathnorm.h"
+
+#define MAX_LIST 64   /* elements of one list, set or tuple */
+#define MAX_PM 3      /* \pm per element: 2^3 variants at most */
+#define MAX_OWNED 64  /* strings made while reading (\pm variants, L-R) */
+
+enum { EL_EXPR, EL_WORD, EL_BASED, EL_TUPLE, EL_SET, EL_UNION, EL_MATRIX, EL_REL };
+enum { OP_EQ, OP_LT, OP_LE, OP_GT, OP_GE, OP_NE };
+
+typedef struct el {
+    int kind;
+    const char *s;          /* normalized text of the element */
+    size_t len;
+    char open, close;       /* EL_TUPLE brackets */
+    int pct;                /* EL_EXPR written with a trailing % */
+    int first, n;           /* children: els[first .. first+n) */
+    int rows, cols;         /* EL_MATRIX */
+    int ops[2], nops;       /* EL_REL: n == nops + 1 sides */
+    int parsed, evaluated;
+    mathexpr *x;            /* EL_EXPR, parsed on first use */
+    mathnum value;          /* of a constant x, computed on first use: an
+                               unordered list compares each element n times */
+} el;
+
+typedef struct answer {
+    el els[MATH_MAX_ELEMENTS];
+    int nel, top_first, top_n, failed;
+    char *owned[MAX_OWNED];
+    int nowned;
+} answer;
+
+typedef struct span {
+    const char *s;
+    size_t len;
+} span;
+
+/* ---- scanning at bracket depth 0 ---- */
+
+static size_t cmdlen(const char *s, size_t n, size_t i)
+{
+    size_t k = i + 1;
+    while (k < n && isalpha((unsigned char)s[k]))
+        k++;
+    return k - i - 1;
+}
+
+static int cmd_is(const char *s, size_t n, size_t i, const char *name)
+{
+    size_t L = strlen(name);
+    return i < n && s[i] == '\\' && cmdlen(s, n, i) == L && memcmp(s + i + 1, name, L) == 0;
+}
+
+/* Advances *i over one token, updating *depth; returns the token length. */
+static size_t step(const char *s, size_t n, size_t *i, int *depth)
+{
+    size_t k = *i;
+    char c = s[k];
+    if (c == '\\' && k + 1 < n) {
+        size_t L = cmdlen(s, n, k);
+        if (L == 0) {
+            if (s[k + 1] == '{')
+                ++*depth;
+            else if (s[k + 1] == '}')
+                --*depth;
+            *i = k + 2;
+            return 2;
+        }
+        if (cmd_is(s, n, k, "begin"))
+            ++*depth;
+        else if (cmd_is(s, n, k, "end"))
+            --*depth;
+        *i = k + 1 + L;
+        return L + 1;
+    }
+    if (c == '(' || c == '[' || c == '{')
+        ++*depth;
+    else if (c == ')' || c == ']' || c == '}')
+        --*depth;
+    *i = k + 1;
+    return 1;
+}
+
+static span trim(const char *s, size_t n)
+{
+    while (n && *s == ' ')
+        s++, n--;
+    while (n && s[n - 1] == ' ')
+        n--;
+    return (span){s, n};
+}
+
+/* Splits s at depth-0 occurrences of sep (a char, or a command when it
+ * starts with '\\'); returns the number of pieces, -1 beyond max. */
+static int split(const char *s, size_t n, const char *sep, span *out, int max)
+{
+    int np = 0, depth = 0;
+    size_t st = 0, i = 0, sl = strlen(sep);
+    while (i < n) {
+        int at = depth == 0 && i + sl <= n && memcmp(s + i, sep, sl) == 0 &&
+                 (sep[0] != '\\' || sl == 2 || cmdlen(s, n, i) == sl - 1);
+        if (at) {
+            if (np >= max)
+                return -1;
+            out[np++] = trim(s + st, i - st);
+            i += sl;
+            st = i;
+            continue;
+        }
+        step(s, n, &i, &depth);
+    }
+    if (np >= max)
+        return -1;
+    out[np++] = trim(s + st, n - st);
+    return np;
+}
+
+/* the index just after the bracket matching s[0], or 0 */
+static size_t match_close(const char *s, size_t n)
+{
+    int depth = 0;
+    size_t i = 0;
+    do {
+        step(s, n, &i, &depth);
+    } while (i < n && depth > 0);
+    return depth == 0 ? i : 0;
+}
+
+/* ---- reading an answer ---- */
+
+static char *own(answer *A, size_t len)
+{
+    if (A->nowned >= MAX_OWNED)
+        return NULL;
+    char *p = malloc(len + 1);
+    if (p)
+        A->owned[A->nowned++] = p;
+    return p;
+}
+
+static int new_els(answer *A, int n)
+{
+    if (A->nel + n > MATH_MAX_ELEMENTS) {
+        A->failed = 1;
+        return -1;
+    }
+    int first = A->nel;
+    memset(&A->els[first], 0, (size_t)n * sizeof *A->els);
+    A->nel += n;
+    return first;
+}
+
+static void read_el(answer *A, int id, span sp);
+
+/* read pieces into n consecutive new elements; sets *first */
+static int read_pieces(answer *A, span *pieces, int n, int *first)
+{
+    int f = new_els(A, n);
+    if (f < 0)
+        return -1;
+    *first = f;
+    for (int k = 0; k < n; k++)
+        read_el(A, f + k, pieces[k]);
+    return 0;
+}
+
+/* depth-0 \pm / \mp positions in sp (at most MAX_PM + 1) */
+static int find_pm(span sp, size_t *pos, int *minus_first)
+{
+    int np = 0, depth = 0;
+    size_t i = 0;
+    while (i < sp.len) {
+        if (depth == 0 && (cmd_is(sp.s, sp.len, i, "pm") || cmd_is(sp.s, sp.len, i, "mp"))) {
+            if (np > MAX_PM)
+                return np;
+            minus_first[np] = sp.s[i + 1] == 'm' && sp.s[i + 2] == 'p';
+            pos[np++] = i;
+        }
+        step(sp.s, sp.len, &i, &depth);
+    }
+    return np;
+}
+
+/* A list "a, b \pm c": pieces at depth-0 commas, \pm expanded when allowed */
+static int read_list(answer *A, span sp, int expand, int *first, int *n)
+{
+    span pieces[MAX_LIST], out[MAX_LIST];
+    int np = split(sp.s, sp.len, ",", pieces, MAX_LIST), no = 0;
+    if (np < 0) {
+        A->failed = 1;
+        return -1;
+    }
+    if (np == 1 && pieces[0].len == 0)
+        np = 0;
+    for (int k = 0; k < np; k++) {
+        size_t pos[MAX_PM + 1];
+        int mf[MAX_PM + 1];
+        int npm = expand ? find_pm(pieces[k], pos, mf) : 0;
+        if (npm == 0 || npm > MAX_PM) {
+            if (no >= MAX_LIST)
+                return A->failed = 1, -1;
+            out[no++] = pieces[k];
+            continue;
+        }
+        for (int mask = 0; mask < (1 << npm); mask++) {
+            char *v = own(A, pieces[k].len);
+            if (!v || no >= MAX_LIST)
+                return A->failed = 1, -1;
+            size_t w = 0, r = 0;
+            for (int j = 0; j < npm; j++) {
+                memcpy(v + w, pieces[k].s + r, pos[j] - r);
+                w += pos[j] - r;
+                v[w++] = ((mask >> j) & 1) ^ mf[j] ? '-' : '+';
+                r = pos[j] + 3;
+            }
+            memcpy(v + w, pieces[k].s + r, pieces[k].len - r);
+            w += pieces[k].len - r;
+            v[w] = 0;
+            out[no++] = trim(v, w);
+        }
+    }
+    *n = no;
+    return read_pieces(A, out, no, first);
+}
+
+static int rel_op(const char *s, size_t n, size_t i, size_t *len)
+{
+    if (s[i] == '=') return *len = 1, OP_EQ;
+    if (s[i] == '<') return *len = 1, OP_LT;
+    if (s[i] == '>') return *len = 1, OP_GT;
+    if (cmd_is(s, n, i, "le")) return *len = 3, OP_LE;
+    if (cmd_is(s, n, i, "ge")) return *len = 3, OP_GE;
+    if (cmd_is(s, n, i, "ne")) return *len = 3, OP_NE;
+    return -1;
+}
+
+/* "a<x\le b": sides and operators at depth 0; 0 if there is no relation */
+static int read_rel(answer *A, int id, span sp)
+{
+    span sides[3];
+    int ops[2], nops = 0, depth = 0;
+    size_t i = 0, st = 0, L;
+    while (i < sp.len) {
+        int op = depth == 0 ? rel_op(sp.s, sp.len, i, &L) : -1;
+        if (op >= 0) {
+            if (nops == 2)
+                return A->els[id].kind = EL_WORD, 1;
+            sides[nops] = trim(sp.s + st, i - st);
+            ops[nops++] = op;
+            i += L;
+            st = i;
+            continue;
+        }
+        step(sp.s, sp.len, &i, &depth);
+    }
+    if (!nops)
+        return 0;
+    sides[nops] = trim(sp.s + st, sp.len - st);
+    el *e = &A->els[id];
+    e->kind = EL_REL;
+    e->nops = nops;
+    memcpy(e->ops, ops, sizeof ops);
+    int first;
+    if (read_pieces(A, sides, nops + 1, &first) == 0) {
+        A->els[id].first = first;
+        A->els[id].n = nops + 1;
+    }
+    return 1;
+}
+
+static int read_matrix(answer *A, int id, span sp)
+{
+    const char *b = "\\begin{pmatrix}", *e = "\\end{pmatrix}";
+    size_t bl = strlen(b), elen = strlen(e);
+    if (sp.len < bl + elen || memcmp(sp.s, b, bl) || memcmp(sp.s + sp.len - elen, e, elen))
+        return 0;
+    span rows[MAX_LIST], cells[MAX_LIST * 4];
+    int nr = split(sp.s + bl, sp.len - bl - elen, "\\\\", rows, MAX_LIST), nc = -1, total = 0;
+    if (nr > 1 && rows[nr - 1].len == 0)
+        nr--;   /* a trailing \\ */
+    if (nr < 1)
+        return A->els[id].kind = EL_WORD, 1;
+    for (int r = 0; r < nr; r++) {
+        span row[MAX_LIST];
+        int k = split(rows[r].s, rows[r].len, "&", row, MAX_LIST);
+        if (k < 0 || (nc >= 0 && k != nc) || total + k > MAX_LIST * 4)
+            return A->els[id].kind = EL_WORD, 1;
+        nc = k;
+        memcpy(cells + total, row, (size_t)k * sizeof *row);
+        total += k;
+    }
+    int first;
+    if (read_pieces(A, cells, total, &first) < 0)
+        return 1;
+    el *m = &A->els[id];
+    m->kind = EL_MATRIX;
+    m->rows = nr;
+    m->cols = nc;
+    m->first = first;
+    m->n = total;
+    return 1;
+}
+
+static int all_digits(const char *s, size_t n)
+{
+    if (!n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+/* "204_5", "4210_{10}" */
+static int based(span sp, size_t *us)
+{
+    const char *u = memchr(sp.s, '_', sp.len);
+    if (!u)
+        return 0;
+    size_t d = (size_t)(u - sp.s), rest = sp.len - d - 1;
+    const char *b = u + 1;
+    if (rest >= 2 && b[0] == '{' && b[rest - 1] == '}')
+        b++, rest -= 2;
+    if (!all_digits(sp.s, d) || !all_digits(b, rest))
+        return 0;
+    *us = d;
+    return 1;
+}
+
+static void read_el(answer *A, int id, span sp)
+{
+    el *e = &A->els[id];
+    e->s = sp.s;
+    e->len = sp.len;
+    e->kind = EL_EXPR;
+    size_t n = sp.len, us;
+    const char *s = sp.s;
+    if (A->failed)
+        return;
+    if (n == 0) {
+        e->kind = EL_WORD;
+        return;
+    }
+    if ((n == 9 && memcmp(s, "\\emptyset", 9) == 0) || (n == 4 && memcmp(s, "\\{\\}", 4) == 0)) {
+        e->kind = EL_SET;
+        return;
+    }
+    span parts[MAX_LIST];
+    int np = split(s, n, "\\cup", parts, MAX_LIST);
+    if (np > 1) {
+        int first;
+        e->kind = EL_UNION;
+        if (read_pieces(A, parts, np, &first) == 0) {
+            A->els[id].first = first;
+            A->els[id].n = np;
+        }
+        return;
+    }
+    if (read_rel(A, id, sp) || read_matrix(A, id, sp))
+        return;
+    if (n >= 4 && s[0] == '\\' && s[1] == '{' && s[n - 2] == '\\' && s[n - 1] == '}' && match_close(s, n) == n) {
+        int first, k;
+        e->kind = EL_SET;
+        if (read_list(A, (span){s + 2, n - 4}, 1, &first, &k) == 0) {
+            A->els[id].first = first;
+            A->els[id].n = k;
+        }
+        return;
+    }
+    if ((s[0] == '(' || s[0] == '[') && (s[n - 1] == ')' || s[n - 1] == ']') && match_close(s, n) == n) {
+        span items[MAX_LIST];
+        int k = split(s + 1, n - 2, ",", items, MAX_LIST);
+        if (k > 1) {
+            int first;
+            e->kind = EL_TUPLE;
+            e->open = s[0];
+            e->close = s[n - 1];
+            if (read_pieces(A, items, k, &first) == 0) {
+                A->els[id].first = first;
+                A->els[id].n = k;
+            }
+            return;
+        }
+        if (k < 0)
+            A->failed = 1;
+    }
+    if (s[n - 1] == '%') {
+        e->pct = 1;
+        e->len = trim(s, n - 1).len;
+        return;
+    }
+    if (based(sp, &us))
+        e->kind = EL_BASED;
+}
+
+static answer *read_answer(const char *s, size_t n)
+{
+    answer *A = calloc(1, sizeof *A);
+    if (!A)
+        return NULL;
+    int first = 0, k = 0;
+    if (read_list(A, (span){s, n}, 1, &first, &k) == 0) {
+        A->top_first = first;
+        A->top_n = k;
+    }
+    return A;
+}
+
+static void free_answer(answer *A)
+{
+    if (!A)
+        return;
+    for (int k = 0; k < A->nel; k++)
+        mathexpr_free(A->els[k].x);
+    for (int k = 0; k < A->nowned; k++)
+        free(A->owned[k]);
+    free(A);
+}
+
+static mathexpr *expr_of(el *e)
+{
+    if (!e->parsed) {
+        e->parsed = 1;
+        e->x = mathexpr_parse(e->s, e->len, NULL);
+    }
+    return e->x;
+}
+
+static mathnum const_value(el *e)
+{
+    if (!e->evaluated) {
+        e->evaluated = 1;
+        e->value = mathexpr_eval(e->x, NULL);
+    }
+    return e->value;
+}
+
+/* ---- comparing ---- */
+
+typedef struct ctx {
+    math_opts o;
+} ctx;
+
+static int cmp_el(ctx *c, answer *A, int ia, answer *B, int ib);
+
+static uint64_t splitmix(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* The value of variable `name` at point k: the same for both answers. */
+static mathnum point_value(const ctx *c, int k, const char *name, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)name[i]) * 1099511628211ULL;
+    uint64_t r = splitmix(h ^ splitmix((uint64_t)c->o.seed * 1000003u + (uint64_t)k));
+    return mathnum_real(0.5 + 2.5 * (double)(r >> 11) * 0x1p-53, 1);
+}
+
+static void bind(const ctx *c, const mathexpr *x, int k, mathnum *vals)
+{
+    for (int v = 0; v < mathexpr_nvars(x); v++) {
+        size_t len;
+        const char *name = mathexpr_var(x, v, &len);
+        vals[v] = point_value(c, k, name, len);
+    }
+}
+
+static int text_eq(const char *a, size_t al, const char *b, size_t bl, int nocase)
+{
+    if (al != bl)
+        return 0;
+    if (!nocase)
+        return memcmp(a, b, al) == 0;
+    for (size_t i = 0; i < al; i++)
+        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+            return 0;
+    return 1;
+}
+
+static mathnum scaled(mathnum v, int pct)
+{
+    return pct ? mathnum_div(v, mathnum_real(100, 1)) : v;
+}
+
+/* Evaluates f and g at the shared points; decide(fv, gv, state) returns 1
+ * (point agrees), 0 (disagrees: stop) or -1 (unusable). 1 when at least half
+ * the points were usable and all agreed. */
+typedef int (*point_rule)(mathnum f, mathnum g, void *state, double tol);
+
+static int at_points(ctx *c, const mathexpr *f, int fp, const mathexpr *g, int gp, point_rule rule, void *state)
+{
+    mathnum fv[MATHEXPR_MAX_VARS], gv[MATHEXPR_MAX_VARS];
+    int good = 0, want = c->o.points;
+    for (int k = 0; k < 3 * want && good < want; k++) {
+        bind(c, f, k, fv);
+        bind(c, g, k, gv);
+        int r = rule(scaled(mathexpr_eval(f, fv), fp), scaled(mathexpr_eval(g, gv), gp), state, c->o.rel_tol);
+        if (r == 0)
+            return 0;
+        good += r == 1;
+    }
+    return good > 0 && 2 * good >= want;
+}
+
+static int rule_equal(mathnum f, mathnum g, void *state, double tol)
+{
+    (void)state;
+    return mathnum_close(f, g, tol);
+}
+
+/* "-0012.50" -> sign, "12.5" span; 0 unless a plain decimal literal */
+static int decimal(const el *e, int *neg, const char **d, size_t *n)
+{
+    const char *s = e->s;
+    size_t len = e->len, dots = 0;
+    *neg = len && *s == '-';
+    s += *neg;
+    len -= (size_t)*neg;
+    if (!len)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!isdigit((unsigned char)s[i]) && !(s[i] == '.' && ++dots == 1 && i + 1 < len))
+            return 0;
+    while (len > 1 && s[0] == '0' && s[1] != '.')
+        s++, len--;
+    if (dots)
+        while (len > 1 && (s[len - 1] == '0' || s[len - 1] == '.'))
+            if (s[--len] == '.')
+                break;
+    *d = s;
+    *n = len;
+    return 1;
+}
+
+static int cmp_expr(ctx *c, el *a, el *b)
+{
+    int na, nb;
+    const char *da, *db;
+    size_t la, lb;
+    /* literals of any length compare digit by digit, past what 64-bit
+     * rationals and doubles could tell apart */
+    if (!a->pct && !b->pct && decimal(a, &na, &da, &la) && decimal(b, &nb, &db, &lb)) {
+        int za = la == 1 && *da == '0', zb = lb == 1 && *db == '0';
+        return text_eq(da, la, db, lb, 0) && (na == nb || (za && zb));
+    }
+    mathexpr *xa = expr_of(a), *xb = expr_of(b);
+    if (!xa || !xb)
+        return a->pct == b->pct && text_eq(a->s, a->len, b->s, b->len, 1);
+    if (mathexpr_has_inf(xa) || mathexpr_has_inf(xb)) {
+        /* \infty has no value: texts, where "+\infty" is "\infty" */
+        const char *sa = a->s, *sb = b->s;
+        size_t la = a->len, lb = b->len;
+        if (la && *sa == '+')
+            sa++, la--;
+        if (lb && *sb == '+')
+            sb++, lb--;
+        return a->pct == b->pct && text_eq(sa, la, sb, lb, 0);
+    }
+    int64_t an, ad, bn, bd;
+    int exact = mathexpr_exact(xa, &an, &ad) && mathexpr_exact(xb, &bn, &bd);
+    /* X% is X or X/100: try the scalings that a % on each side allows */
+    for (int pa = 0; pa <= a->pct; pa++)
+        for (int pb = 0; pb <= b->pct; pb++) {
+            if (exact) {
+                __int128 l = (__int128)an * bd * (pb ? 100 : 1), r = (__int128)bn * ad * (pa ? 100 : 1);
+                if (l == r)
+                    return 1;
+                continue;
+            }
+            if (mathexpr_nvars(xa) + mathexpr_nvars(xb) == 0) {
+                if (mathnum_close(scaled(const_value(a), pa), scaled(const_value(b), pb), c->o.rel_tol) == 1)
+                    return 1;
+                continue;
+            }
+            if (at_points(c, xa, pa, xb, pb, rule_equal, NULL))
+                return 1;
+        }
+    return 0;
+}
+
+/* L-R of a relation side pair, as a new expression (caller frees) */
+static mathexpr *difference(const el *l, const el *r)
+{
+    size_t n = l->len + r->len + 5;
+    char *s = malloc(n + 1);
+    if (!s)
+        return NULL;
+    size_t w = 0;
+    s[w++] = '(';
+    memcpy(s + w, l->s, l->len);
+    w += l->len;
+    memcpy(s + w, ")-(", 3);
+    w += 3;
+    memcpy(s + w, r->s, r->len);
+    w += r->len;
+    s[w++] = ')';
+    mathexpr *x = mathexpr_parse(s, w, NULL);
+    free(s);
+    return x;
+}
+
+typedef struct ratio_state {
+    int have, positive;
+    mathnum first;
+} ratio_state;
+
+static int rule_ratio(mathnum f, mathnum g, void *state, double tol)
+{
+    ratio_state *st = state;
+    mathnum q = mathnum_div(f, g);
+    if (q.st || mathnum_close(q, mathnum_real(0, 1), tol) != 0)
+        return -1;   /* g ~ 0 or f ~ 0 here: this point says nothing */
+    if (!st->have) {
+        if (st->positive && !(q.im == 0 && q.re > 0))
+            return 0;
+        st->first = q;
+        st->have = 1;
+        return 1;
+    }
+    int r = mathnum_close(q, st->first, tol);
+    return r;
+}
+
+static int is_assignment(el *e, answer *A)
+{
+    if (e->kind != EL_REL || e->nops != 1 || e->ops[0] != OP_EQ)
+        return 0;
+    el *lhs = &A->els[e->first];
+    mathexpr *x = lhs->kind == EL_EXPR && !lhs->pct ? expr_of(lhs) : NULL;
+    size_t len;
+    return x && mathexpr_nvars(x) == 1 && mathexpr_var(x, 0, &len) && len == lhs->len;
+}
+
+/* turn ">" chains around so that only =, <, <=, != remain */
+static void orient(const el *e, int *ops, int *side)
+{
+    int flip = 1;
+    for (int k = 0; k < e->nops; k++)
+        if (e->ops[k] != OP_GT && e->ops[k] != OP_GE)
+            flip = 0;
+    for (int k = 0; k <= e->nops; k++)
+        side[k] = e->first + (flip ? e->nops - k : k);
+    for (int k = 0; k < e->nops; k++) {
+        int op = e->ops[flip ? e->nops - 1 - k : k];
+        ops[k] = !flip ? op : op == OP_GT ? OP_LT : OP_LE;
+    }
+}
+
+static int cmp_rel(ctx *c, answer *A, el *a, answer *B, el *b)
+{
+    int oa[2], ob[2], sa[3], sb[3];
+    orient(a, oa, sa);
+    orient(b, ob, sb);
+    if (a->nops == b->nops && memcmp(oa, ob, (size_t)a->nops * sizeof *oa) == 0) {
+        el *la = &A->els[sa[0]], *ra = &A->els[sa[1]], *lb = &B->els[sb[0]], *rb = &B->els[sb[1]];
+        if (a->nops == 1 && la->kind == EL_EXPR && ra->kind == EL_EXPR && lb->kind == EL_EXPR &&
+            rb->kind == EL_EXPR && !la->pct && !ra->pct && !lb->pct && !rb->pct) {
+            mathexpr *fa = difference(la, ra), *fb = difference(lb, rb);
+            int r = 0;
+            if (fa && fb && mathexpr_nvars(fa) + mathexpr_nvars(fb) > 0) {
+                ratio_state st = {0, oa[0] == OP_LT || oa[0] == OP_LE, mathnum_real(0, 1)};
+                r = at_points(c, fa, 0, fb, 0, rule_ratio, &st);
+            }
+            mathexpr_free(fa);
+            mathexpr_free(fb);
+            if (r)
+                return 1;
+        }
+        int all = 1;
+        for (int k = 0; k <= a->nops && all; k++)
+            all = cmp_el(c, A, sa[k], B, sb[k]);
+        if (all)
+            return 1;
+    }
+    if (is_assignment(a, A) && is_assignment(b, B))
+        return cmp_el(c, A, a->first + 1, B, b->first + 1);
+    return 0;
+}
+
+/* n elements of A from fa against n of B from fb */
+static int cmp_seq(ctx *c, answer *A, int fa, answer *B, int fb, int n, int ordered)
+{
+    if (ordered) {
+        for (int k = 0; k < n; k++)
+            if (!cmp_el(c, A, fa + k, B, fb + k))
+                return 0;
+        return 1;
+    }
+    /* greedy matching is exact when equivalence is transitive, as it is
+     * for all values that are not percent-scaled */
+    unsigned char used[MAX_LIST * 4] = {0};
+    for (int k = 0; k < n; k++) {
+        int found = 0;
+        for (int j = 0; j < n && !found; j++)
+            if (!used[j] && cmp_el(c, A, fa + k, B, fb + j))
+                used[j] = 1, found = 1;
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+static const char *skip_zeros(const char *s, size_t *n)
+{
+    while (*n > 1 && *s == '0')
+        s++, --*n;
+    return s;
+}
+
+/* both EL_BASED: the same digits in the same base */
+static int cmp_based(el *a, el *b)
+{
+    size_t ua = 0, ub = 0;
+    based((span){a->s, a->len}, &ua);
+    based((span){b->s, b->len}, &ub);
+    size_t na = ua, nb = ub;
+    const char *da = skip_zeros(a->s, &na), *db = skip_zeros(b->s, &nb);
+    if (!text_eq(da, na, db, nb, 0))
+        return 0;
+    size_t ba = a->len - ua - 1, bb = b->len - ub - 1;
+    const char *pa = a->s + ua + 1, *pb = b->s + ub + 1;
+    if (*pa == '{')
+        pa++, ba -= 2;
+    if (*pb == '{')
+        pb++, bb -= 2;
+    pa = skip_zeros(pa, &ba);
+    pb = skip_zeros(pb, &bb);
+    return text_eq(pa, ba, pb, bb, 0);
+}
+
+static int vector_tuple(answer *A, el *m, answer *B, el *t, ctx *c)
+{
+    if ((m->rows != 1 && m->cols != 1) || m->n != t->n || t->open != '(' || t->close != ')')
+        return 0;
+    return cmp_seq(c, A, m->first, B, t->first, t->n, 1);
+}
+
+static int cmp_el(ctx *c, answer *A, int ia, answer *B, int ib)
+{
+    el *a = &A->els[ia], *b = &B->els[ib];
+    if (a->pct == b->pct && text_eq(a->s, a->len, b->s, b->len, 0))
+        return 1;
+    if (a->kind == EL_REL && b->kind == EL_REL)
+        return cmp_rel(c, A, a, B, b);
+    if (a->kind == EL_REL)
+        return is_assignment(a, A) && cmp_el(c, A, a->first + 1, B, ib);
+    if (b->kind == EL_REL)
+        return is_assignment(b, B) && cmp_el(c, A, ia, B, b->first + 1);
+    if (a->kind == EL_BASED || b->kind == EL_BASED)
+        return a->kind == b->kind && cmp_based(a, b);
+    if (a->kind == EL_MATRIX && b->kind == EL_TUPLE)
+        return vector_tuple(A, a, B, b, c);
+    if (b->kind == EL_MATRIX && a->kind == EL_TUPLE)
+        return vector_tuple(B, b, A, a, c);
+    if (a->kind == EL_WORD || b->kind == EL_WORD)
+        return a->pct == b->pct && text_eq(a->s, a->len, b->s, b->len, 1);
+    if (a->kind != b->kind)
+        return 0;
+    switch (a->kind) {
+    case EL_EXPR:
+        return cmp_expr(c, a, b);
+    case EL_TUPLE:
+        return a->open == b->open && a->close == b->close && a->n == b->n &&
+               cmp_seq(c, A, a->first, B, b->first, a->n, 1);
+    case EL_SET:
+    case EL_UNION:
+        return a->n == b->n && cmp_seq(c, A, a->first, B, b->first, a->n, 0);
+    case EL_MATRIX:
+        return a->rows == b->rows && a->cols == b->cols && cmp_seq(c, A, a->first, B, b->first, a->n, 1);
+    default:
+        return 0;
+    }
+}
+
+static int cmp_answers(ctx *c, answer *A, answer *B)
+{
+    int na = A->top_n, nb = B->top_n;
+    if (na == 1 && nb == 1)
+        return cmp_el(c, A, A->top_first, B, B->top_first);
+    /* a set of solutions against the same solutions as a bare list */
+    el *sa = na == 1 ? &A->els[A->top_first] : NULL, *sb = nb == 1 ? &B->els[B->top_first] : NULL;
+    if (sa && sa->kind == EL_SET)
+        return sa->n == nb && cmp_seq(c, A, sa->first, B, B->top_first, nb, 0);
+    if (sb && sb->kind == EL_SET)
+        return sb->n == na && cmp_seq(c, A, A->top_first, B, sb->first, na, 0);
+    return na == nb && cmp_seq(c, A, A->top_first, B, B->top_first, na, c->o.ordered_lists);
+}
+
+/* ---- require_reduced ---- */
+
+static uint64_t gcd64(uint64_t a, uint64_t b)
+{
+    while (b) {
+        uint64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* digits in {..} at s[i]: value (if at most 18 digits) and index after */
+static int braced_uint(const char *s, size_t n, size_t i, uint64_t *v, size_t *end)
+{
+    if (i >= n || s[i] != '{')
+        return 0;
+    size_t k = i + 1;
+    *v = 0;
+    while (k < n && isdigit((unsigned char)s[k]) && k - i <= 18)
+        *v = *v * 10 + (uint64_t)(s[k++] - '0');
+    if (k == i + 1 || k >= n || s[k] != '}')
+        return 0;
+    *end = k + 1;
+    return 1;
+}
+
+static int unreduced(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t a, b;
+        size_t e1, e2;
+        if (cmd_is(s, n, i, "frac") && braced_uint(s, n, i + 5, &a, &e1) && braced_uint(s, n, e1, &b, &e2) &&
+            b != 0 && (b == 1 || gcd64(a, b) > 1))
+            return 1;
+        if (cmd_is(s, n, i, "sqrt") && braced_uint(s, n, i + 5, &a, &e1) && a <= 1000000000000ULL)
+            for (uint64_t k = 2; k * k <= a; k++)
+                if (a % (k * k) == 0)
+                    return 1;
+    }
+    return 0;
+}
+
+/* ---- public ---- */
+
+void math_opts_default(math_opts *o)
+{
+    o->ordered_lists = 0;
+    o->require_reduced = 0;
+    o->rel_tol = 1e-9;
+    o->points = 5;
+    o->seed = 0x5eed;
+}
+
+char *math_normalize(const char *s, size_t len, size_t *outlen)
+{
+    return mathnorm_run(s, len, MATHNORM_DISPLAY, outlen);
+}
+
+int math_equiv(const char *ref, size_t rlen, const char *cand, size_t clen, const math_opts *o)
+{
+    ctx c;
+    math_opts_default(&c.o);
+    if (o) {
+        c.o = *o;
+        if (!(c.o.rel_tol >= 0 && c.o.rel_tol < 1))
+            c.o.rel_tol = 1e-9;
+        if (c.o.points < 1)
+            c.o.points = 1;
+        if (c.o.points > MATH_MAX_POINTS)
+            c.o.points = MATH_MAX_POINTS;
+    }
+    size_t na, nb;
+    char *da = mathnorm_run(ref, rlen, MATHNORM_DISPLAY, &na), *db = mathnorm_run(cand, clen, MATHNORM_DISPLAY, &nb);
+    int r = da && db && na == nb && memcmp(da, db, na) == 0, oom = !da || !db;
+    free(da);
+    free(db);
+    if (r || oom || rlen > MATHNORM_MAX_INPUT || clen > MATHNORM_MAX_INPUT)
+        return r;
+    char *sa = mathnorm_run(ref, rlen, 0, &na), *sb = mathnorm_run(cand, clen, 0, &nb);
+    answer *A = NULL, *B = NULL;
+    if (!sa || !sb)
+        goto done;
+    if (c.o.require_reduced && unreduced(sa, na) != unreduced(sb, nb))
+        goto done;
+    A = read_answer(sa, na);
+    B = read_answer(sb, nb);
+    if (A && B && !A->failed && !B->failed)
+        r = cmp_answers(&c, A, B);
+done:
+    free_answer(A);
+    free_answer(B);
+    free(sa);
+    free(sb);
+    return r;
+}
