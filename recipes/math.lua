@@ -1,0 +1,38 @@
+-- SLM-MUX on MATH-500: Algorithm 1 of Wang et al. (2025), "SLM-MUX:
+-- Orchestrating Small Language Models for Reasoning" (arXiv:2510.05077).
+--
+--   ./slmmux run recipes/math.lua --limit 100
+--   ./slmmux run recipes/math.lua -s models=Qwen/Qwen2.5-7B-Instruct,google/gemma-2-27b-it -s samples=5
+--
+-- Models are Together ids (TOGETHER_API_KEY); any OpenAI-compatible server
+-- works through slmmux.config.lua. With no endpoint configured, the built-in
+-- simulator answers instead (and says so). Baselines: recipes/baselines.lua.
+local mux = require "slmmux"
+local policies = require "slmmux.policies"
+
+local function solve(problem, ctx)
+  -- Optional (-s early_exit=true): one sample per model; stop if all agree.
+  local agreed, err = policies.early_exit(ctx)
+  if agreed or err then return agreed, err end
+  -- 1. Independent generation: every model samples k answers at temperature
+  --    T > 0, all models at once; no model sees another's output.
+  local per_model, err2 = ctx.sample_all(ctx.opts.samples)  -- {{model=, answers={y1..yk}}...}
+  if not per_model then return nil, err2 end
+  -- 2. Confidence: s_i = frequency of model i's most common answer.
+  -- 3. Selection: the answer of the model with the highest s_i; ties go to
+  --    the higher validation accuracy, then to the earlier model.
+  return mux.vote.mux(per_model, {accuracy = ctx.accuracy, equiv = ctx.task.equiv})
+end
+
+return mux.run {
+  task = "math",
+  data = "data/math_500.json",
+  models = {"mistralai/Mistral-Small-24B-Instruct-2501", "Qwen/Qwen2.5-7B-Instruct-Turbo"},
+  samples = 3,                 -- k, as in the paper
+  temperature = 0.3,           -- T
+  max_tokens = 2048,
+  validation = {limit = 50},   -- records 1-50: each model answers once; the accuracy
+                               -- breaks ties. They are not among the evaluated problems.
+  policy = "slm_mux",
+  solve = solve,
+}
