@@ -21,7 +21,9 @@ local function solve(problem, ctx)
   if not per_model then return nil, err end
   -- 2. Confidence: run every program on the docstring inputs; a model's
   --    confidence is the share of its programs in its largest behaviour group.
-  local sigs = task.signatures(agree.flatten(per_model), problem)
+  --    (-s probe_variants=N adds N variants of each docstring input.)
+  local sigs = task.signatures(agree.flatten(per_model), problem,
+    {variants = ctx.opts.probe_variants})
   -- 3. Selection: the most confident model's program; ties go to the higher
   --    validation pass rate, then to the earlier model.
   local decision = agree.select(agree.split(per_model, sigs, ctx), {accuracy = ctx.accuracy})
@@ -39,6 +41,7 @@ local summary = mux.run {
   max_tokens = 1024,
   validation = false,          -- all 164 problems are evaluated; -s validation=20
                                -- spends the first 20 on tie-break pass rates
+  probe_variants = 0,          -- extra inputs per docstring example (agree.variants)
   name = "SLM-MUX (behaviour agreement)",
   policy = "slm_mux_behaviour",
   solve = solve,

@@ -8,6 +8,7 @@
 --
 --   local agree = require "slmmux.agree"
 --   agree.probes(prompt, "add")            -> {"2, 3", "[1], 4"}  (argument lists)
+--   agree.variants(probes, n)              -> more inputs derived from those
 --   agree.signatures(sources, "add", probes [, opts]) -> {sig | false, ...}
 --   agree.select(per_model [, opts])       -> SLM-MUX decision over signatures
 --   agree.solve(problem, ctx)              -> the whole policy, for a recipe
@@ -25,8 +26,8 @@ local mux = require "slmmux"
 
 -- Options and their defaults, in one place. Seconds; python is argv's head.
 M.DEFAULTS = {
-  probe_timeout = 1,        -- per probe, raised in the program by SIGALRM
-  start_timeout = 3,        -- Python start-up and the program's definition
+  probe_timeout = 1,        -- CPU seconds per probe (ITIMER_PROF in the program)
+  start_timeout = 5,        -- wall clock for Python's start and the program's definition
   max_wall = 30,            -- cap on one run's wall clock
   mem_mb = 1024,
   nproc = 16,
@@ -34,9 +35,11 @@ M.DEFAULTS = {
 }
 
 -- The harness runs prog.py in a fresh namespace with stdout sent to
--- /dev/null, then calls the function on each probe under an alarm and
--- writes one line per probe, prefixed by a token read from stdin (so a
--- program's own output to fd 1 cannot pass for a result by accident).
+-- /dev/null, then calls the function on each probe under a CPU-time alarm
+-- (CPU, not wall clock, so that a loaded machine does not change a
+-- signature) and writes one line per probe, prefixed by a token read from
+-- stdin (so a program's own output to fd 1 cannot pass for a result by
+-- accident).
 -- Values are made canonical where == would not tell them apart: sets and
 -- dict keys sorted (string hashing is randomized per process), integral
 -- floats written as ints, floats to 10 significant digits, reprs holding
@@ -89,7 +92,7 @@ def _main():
         out.write(token + " " + json.dumps([kind, i, value]) + "\n")
         out.flush()
     sys.stdout = open(os.devnull, "w")
-    signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGPROF, _alarm)
     ns = {"__name__": "__candidate__"}
     try:
         with open("prog.py") as f:
@@ -105,11 +108,11 @@ def _main():
     for i, args in enumerate(spec["probes"]):
         try:
             call = compile("__fn(" + args + ")", "<probe>", "eval")
-            signal.setitimer(signal.ITIMER_REAL, spec["timeout"])
+            signal.setitimer(signal.ITIMER_PROF, spec["timeout"])
             try:
                 value = "=" + _short(_canon(eval(call, {"__fn": fn})))
             finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.setitimer(signal.ITIMER_PROF, 0)
         except _Slow:
             value = "!Timeout"
         except BaseException as e:
@@ -234,9 +237,6 @@ function M.probes(prompt, entry_point)
   return found
 end
 
----------------------------------------------------------------------------
--- Signatures
-
 local function options(opts)
   local o = {}
   for k, v in pairs(M.DEFAULTS) do o[k] = v end
@@ -248,6 +248,72 @@ local function options(opts)
   end
   return o
 end
+
+-- Variants of the probes, made in Python (ast.literal_eval reads the
+-- literals): each argument changed by a rule chosen by variant and position.
+-- The rules keep values in the usual domain (no negatives, no empties), so
+-- that correct programs still agree: numbers grow, sequences are reversed,
+-- rotated or repeat their first item.
+local VARIANTS = [==[
+import ast, json
+
+def _rules(v):
+    t = type(v)
+    if t is bool:
+        return [lambda x: not x]
+    if t is int:
+        return [lambda x: x + 1, lambda x: x * 2, lambda x: x + 2]
+    if t is float:
+        return [lambda x: x * 1.5, lambda x: x + 0.5]
+    if t in (str, list, tuple):
+        return [lambda x: x[::-1], lambda x: x[1:] + x[:1], lambda x: x + x[:1]]
+    return [lambda x: x]
+
+with open("probes.json") as f:
+    spec = json.load(f)
+seen, out = set(spec["probes"]), []
+for args in spec["probes"]:
+    try:
+        values = ast.literal_eval("(" + args + ",)")
+    except Exception:
+        continue
+    for j in range(spec["n"]):
+        new = []
+        for i, v in enumerate(values):
+            rules = _rules(v)
+            new.append(rules[(j + i) % len(rules)](v))
+        text = ", ".join(repr(v) for v in new)
+        if text not in seen:
+            seen.add(text)
+            out.append(text)
+print(json.dumps(out))
+]==]
+
+--- Up to n variants of each probe (argument lists), new ones only: more
+-- inputs to tell programs apart than the docstring's few examples. Made
+-- from the probes alone, never from tests. One sandbox run; returns the
+-- list, or nil, err.
+function M.variants(probes, n, opts)
+  if type(probes) ~= "table" then error("agree.variants: probes must be an array", 2) end
+  if math.type(n) ~= "integer" or n < 0 then error("agree.variants: n must be an integer >= 0", 2) end
+  if n == 0 or #probes == 0 then return {} end
+  local o = options(opts)
+  local argv = {}
+  for i, a in ipairs(o.python) do argv[i] = a end
+  argv[#argv + 1] = "variants.py"
+  local r = M.exec({argv = argv, wall = o.max_wall, cpu = o.max_wall, mem_mb = o.mem_mb,
+    files = {["variants.py"] = VARIANTS, ["probes.json"] = cjson.encode({probes = probes, n = n})}},
+    o.on_run)
+  local ok, list = pcall(cjson.decode, r.stdout)
+  if r.status ~= "exited" or r.code ~= 0 or not ok or type(list) ~= "table" then
+    return nil, "agree.variants: " .. (r.message or r.stderr:match("[^\n]*\n?$") or r.status)
+  end
+  return list
+end
+
+---------------------------------------------------------------------------
+-- Signatures
+
 
 -- Reads the harness's lines into per-probe results; nil, why when the
 -- program never got defined.
@@ -274,7 +340,7 @@ end
 local function run_harness(source, entry_point, probes, o)
   local token = M.token()
   local spec = cjson.encode({entry_point = entry_point, probes = probes, timeout = o.probe_timeout})
-  local wall = math.min(o.max_wall, o.start_timeout + #probes * o.probe_timeout * 1.5)
+  local wall = math.min(o.max_wall, o.start_timeout + #probes * o.probe_timeout * 2)
   local argv = {}
   for i, a in ipairs(o.python) do argv[i] = a end
   argv[#argv + 1] = "harness.py"

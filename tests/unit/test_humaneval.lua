@@ -115,6 +115,15 @@ local many, why = agree.signatures({two, "def f(x):\n    return x + x\n", false,
 assert(many[1] == '["=6"]' and many[2] == many[1] and many[3] == false and many[4] == false
   and why[4] == "SyntaxError", "agree.signatures: " .. tostring(why[4]))
 
+-- Variants of the docstring inputs: made from the probes alone, new ones only.
+local vars = agree.variants({"[1, 2], 3", "'ab'"}, 2)
+assert(#vars == 3 and vars[1] == "[2, 1], 6" and vars[2] == "[2, 1], 5" and vars[3] == "'ba'",
+  "variants: " .. table.concat(vars, " | "))
+local with = task.probes(p0, 2)
+assert(#with > #p0.probes and with[1] == p0.probes[1], "task.probes with variants")
+local vsig = task.signatures({same1, same2}, p0, {variants = 2})
+assert(vsig[1] == vsig[2] and vsig[1] ~= sigs[1], "variants enter the signature")
+
 -- Selection across models (SLM-MUX rule): 3/5 beats 2/5; the program
 -- returned is one of the winning group.
 if mux.vote and mux.vote.mux then

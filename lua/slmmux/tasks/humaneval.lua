@@ -234,7 +234,7 @@ end
 function M.new(opts)
   local o = options(opts)
   local t = {name = "humaneval", default_data = "data/HumanEval.jsonl.gz"}
-  local outcomes, sigs, by_source = {}, {}, {}
+  local outcomes, sigs, by_source, probe_sets = {}, {}, {}, {}
   t.stats = {test_runs = 0, probe_runs = 0, sandbox_errors = 0, exec_wall_ms = 0, exec_cpu_ms = 0,
     outcomes = {pass = 0, fail = 0, timeout = 0, crash = 0}}
 
@@ -332,21 +332,42 @@ function M.new(opts)
     end)
   end
 
-  local function run_probes(code, p)
-    local sig = agree.signature(t.source(code, p), p.entry_point, p.probes,
-      {probe_timeout = o.probe_timeout, python = o.python, mem_mb = o.mem_mb,
-       on_run = function(r) count(r, "probe_runs") end})
+  local agree_opts = {probe_timeout = o.probe_timeout, python = o.python, mem_mb = o.mem_mb,
+    on_run = function(r) count(r, "probe_runs") end}
+
+  local function make_probes(p, variants)
+    local list = {}
+    for i, a in ipairs(p.probes) do list[i] = a end
+    local more, err = agree.variants(p.probes, variants, agree_opts)
+    if not more then error("humaneval: " .. p.id .. ": " .. err, 0) end
+    add_probes(list, more)
+    return list
+  end
+
+  --- The probe inputs of p: its docstring's, and `variants` variants of
+  -- each (agree.variants; one sandbox run per problem, remembered).
+  function t.probes(p, variants)
+    variants = variants or 0
+    if variants == 0 then return p.probes end
+    return once(probe_sets, p.id .. "\0" .. variants, make_probes, p, variants)
+  end
+
+  local function run_probes(code, p, probes)
+    local sig = agree.signature(t.source(code, p), p.entry_point, probes, agree_opts)
     sig = sig and (p.id .. "\0" .. sig) or false
     by_source[code] = sig
     return sig
   end
 
   --- Behaviour signatures of programs (false: no program, or it does not
-  -- run), all in flight at once; used by slmmux.agree.solve.
-  function t.signatures(programs, p)
+  -- run), all in flight at once. opts.variants: probe variants to add to the
+  -- docstring's inputs (default 0). Used by slmmux.agree.solve.
+  function t.signatures(programs, p, opts)
+    local variants = opts and opts.variants or 0
+    local probes = t.probes(p, variants)
     local out = mux.map(programs, function(code)
       if not code then return false end
-      return once(sigs, p.id .. "\0" .. code, run_probes, code, p)
+      return once(sigs, p.id .. "\0" .. variants .. "\0" .. code, run_probes, code, p, probes)
     end)
     for i = 1, #programs do out[i] = out[i] or false end
     return out
