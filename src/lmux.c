@@ -41,6 +41,27 @@ lmux_host *lmux_host_of(lua_State *L)
 
 lmux_host *lmux_host_global(void) { return g_host; }
 
+void lmux_check_fields(lua_State *L, int idx, const char *what, const char *const known[])
+{
+    for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
+        int ok = 0;
+        for (int i = 0; known[i] && !ok && lua_type(L, -2) == LUA_TSTRING; i++)
+            ok = strcmp(known[i], lua_tostring(L, -2)) == 0;
+        if (ok)
+            continue;
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        for (int i = 0; known[i]; i++) {
+            luaL_addstring(&b, i ? ", " : "");
+            luaL_addstring(&b, known[i]);
+        }
+        luaL_pushresult(&b);
+        luaL_error(L, "%s: unknown field '%s' (known: %s)", what,
+                   lua_type(L, -3) == LUA_TSTRING ? lua_tostring(L, -3) : luaL_typename(L, -3),
+                   lua_tostring(L, -1));
+    }
+}
+
 lmux_task *lmux_task_of(lua_State *L)
 {
     return *(lmux_task **)lua_getextraspace(L);
@@ -351,16 +372,7 @@ static int l_endpoint(lua_State *L)
     llm_endpoint_cfg c = {0};
     c.name = luaL_checkstring(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, 2)) {
-        int ok = 0;
-        for (int i = 0; known[i] && lua_type(L, -2) == LUA_TSTRING; i++)
-            ok |= strcmp(known[i], lua_tostring(L, -2)) == 0;
-        if (!ok)
-            return luaL_error(L, "endpoint '%s': unknown field '%s'", c.name,
-                              lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
-        lua_pop(L, 1);
-    }
+    lmux_check_fields(L, 2, "mux.endpoint", known);
     lua_getfield(L, 2, "base_url");
     c.base_url = lua_tostring(L, -1);
     lua_getfield(L, 2, "key_env");

@@ -120,27 +120,13 @@ static void put_number_field(lua_State *L, buf_t *b, const char *name, int integ
     lua_pop(L, 1);
 }
 
-static void check_known_fields(lua_State *L)
-{
-    static const char *const known[] = {"model", "messages", "temperature", "top_p", "max_tokens",
-                                        "n", "seed", "stop", "endpoint", NULL};
-    lua_pushnil(L);
-    while (lua_next(L, 1)) {
-        int ok = 0;
-        for (int i = 0; known[i] && lua_type(L, -2) == LUA_TSTRING; i++)
-            ok |= strcmp(known[i], lua_tostring(L, -2)) == 0;
-        if (!ok)
-            luaL_error(L, "mux.chat: unknown field req.%s (known: model, messages, temperature, "
-                          "top_p, max_tokens, n, seed, stop, endpoint)",
-                       lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
-        lua_pop(L, 1);
-    }
-}
+static const char *const req_fields[] = {"model", "messages", "temperature", "top_p",
+    "max_tokens", "n", "seed", "stop", "endpoint", NULL};
 
 /* Validates req (index 1) and fills c's canonical texts. Raises on misuse. */
 static void build_request(lua_State *L, lmux_host *h, chat_call *c)
 {
-    check_known_fields(L);
+    lmux_check_fields(L, 1, "mux.chat: req", req_fields);
     if (lua_getfield(L, 1, "endpoint") != LUA_TSTRING)
         luaL_error(L, "mux.chat: req.endpoint must name a configured endpoint");
     c->ep = llm_endpoint_find(h->llm, lua_tostring(L, -1));

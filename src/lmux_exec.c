@@ -174,28 +174,14 @@ static char *dup_lua_string(lua_State *L, int idx, size_t *len)
     return p;
 }
 
-static void check_fields(lua_State *L)
-{
-    static const char *const known[] = {"argv", "stdin", "files", "cpu", "wall", "mem_mb",
-                                        "fsize_mb", "disk_mb", "out_cap", "nofile", "nproc", NULL};
-    lua_pushnil(L);
-    while (lua_next(L, 1)) {
-        int ok = 0;
-        for (int i = 0; known[i] && lua_type(L, -2) == LUA_TSTRING; i++)
-            ok |= strcmp(known[i], lua_tostring(L, -2)) == 0;
-        if (!ok)
-            luaL_error(L, "mux.exec: unknown field '%s' (known: argv, stdin, files, cpu, wall, "
-                          "mem_mb, fsize_mb, disk_mb, out_cap, nofile, nproc)",
-                       lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
-        lua_pop(L, 1);
-    }
-}
+static const char *const spec_fields[] = {"argv", "stdin", "files", "cpu", "wall", "mem_mb",
+    "fsize_mb", "disk_mb", "out_cap", "nofile", "nproc", NULL};
 
 /* Copies everything the run needs out of the Lua table into c (the task's
  * stack may change while the run is queued). Raises on misuse. */
 static void read_spec(lua_State *L, exec_call *c)
 {
-    check_fields(L);
+    lmux_check_fields(L, 1, "mux.exec", spec_fields);
     if (lua_getfield(L, 1, "argv") != LUA_TTABLE)
         luaL_error(L, "mux.exec: argv must be an array of strings");
     c->argc = (int)luaL_len(L, -1);

@@ -34,6 +34,10 @@ lmux_task *lmux_task_of(lua_State *L);
  * L is a task that can yield here. Returns the task. */
 lmux_task *lmux_check_task(lua_State *L, const char *fname);
 
+/* Raise "<what>: unknown field 'x' (known: ...)" when the table at idx has
+ * a key not in the NULL-terminated list known (misuse, named). */
+void lmux_check_fields(lua_State *L, int idx, const char *what, const char *const known[]);
+
 /* The one host of this process (bindings pass it as their upvalue 1). */
 lmux_host *lmux_host_global(void);
 
