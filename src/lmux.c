@@ -41,6 +41,19 @@ lmux_host *lmux_host_of(lua_State *L)
 
 lmux_host *lmux_host_global(void) { return g_host; }
 
+void lmux_check_options(lua_State *L, int idx, const char *const names[])
+{
+    for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
+        int known = 0;
+        for (int i = 0; names[i] && !known && lua_type(L, -2) == LUA_TSTRING; i++)
+            known = strcmp(lua_tostring(L, -2), names[i]) == 0;
+        if (!known) {
+            const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : luaL_typename(L, -2);
+            luaL_argerror(L, idx, lua_pushfstring(L, "unknown option '%s'", k));
+        }
+    }
+}
+
 void lmux_check_fields(lua_State *L, int idx, const char *what, const char *const known[])
 {
     for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {

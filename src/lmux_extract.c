@@ -8,24 +8,8 @@
 #include <lauxlib.h>
 
 #include "extract.h"
+#include "lmux_host.h"
 #include "mathequiv.h"
-
-/* Raises unless every key of the options table at idx is in names. */
-static void check_options(lua_State *L, int idx, const char *const *names)
-{
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        lua_pop(L, 1);
-        int known = 0;
-        if (lua_type(L, -1) == LUA_TSTRING)
-            for (int i = 0; names[i] && !known; i++)
-                known = strcmp(lua_tostring(L, -1), names[i]) == 0;
-        if (!known) {
-            const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1);
-            luaL_argerror(L, idx, lua_pushfstring(L, "unknown option '%s'", k));
-        }
-    }
-}
 
 /* Pushes s (malloc'd by extract, freed here) or nil. NULL with ENOMEM is
  * an out-of-memory error, not "no answer". */
@@ -51,7 +35,7 @@ static int ex_boxed(lua_State *L)
         static const char *const opts[] = {"which", NULL};
         static const char *const which[] = {"first", "last", NULL};
         luaL_checktype(L, 2, LUA_TTABLE);
-        check_options(L, 2, opts);
+        lmux_check_options(L, 2, opts);
         lua_getfield(L, 2, "which");
         if (!lua_isnil(L, -1)) {
             const char *w = lua_tostring(L, -1);

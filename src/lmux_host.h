@@ -34,6 +34,10 @@ lmux_task *lmux_task_of(lua_State *L);
  * L is a task that can yield here. Returns the task. */
 lmux_task *lmux_check_task(lua_State *L, const char *fname);
 
+/* Raise luaL_argerror(idx, "unknown option 'x'") when the options table at
+ * idx has a key not in the NULL-terminated list names. */
+void lmux_check_options(lua_State *L, int idx, const char *const names[]);
+
 /* Raise "<what>: unknown field 'x' (known: ...)" when the table at idx has
  * a key not in the NULL-terminated list known (misuse, named). */
 void lmux_check_fields(lua_State *L, int idx, const char *what, const char *const known[]);

@@ -16,6 +16,7 @@
 #include <lauxlib.h>
 
 #include "mathequiv.h"
+#include "lmux_host.h"
 #include "vote.h"
 
 typedef struct eqctx {
@@ -73,23 +74,6 @@ static void eq_done(eqctx *e)
     }
 }
 
-/* Raises unless every key of the options table at idx is in names. */
-static void check_options(lua_State *L, int idx, const char *const *names)
-{
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        lua_pop(L, 1);
-        int known = 0;
-        if (lua_type(L, -1) == LUA_TSTRING)
-            for (int i = 0; names[i] && !known; i++)
-                known = strcmp(lua_tostring(L, -1), names[i]) == 0;
-        if (!known) {
-            const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1);
-            luaL_argerror(L, idx, lua_pushfstring(L, "unknown option '%s'", k));
-        }
-    }
-}
-
 /* The options table at arg (absent is fine), checked against names; sets
  * up the equivalence. Pushes two slots (the function or nil, the error
  * slot) whose indices e records. Returns 1 if the table is present. */
@@ -101,7 +85,7 @@ static int get_options(lua_State *L, int arg, const char *const *names, eqctx *e
     int present = !lua_isnoneornil(L, arg);
     if (present) {
         luaL_checktype(L, arg, LUA_TTABLE);
-        check_options(L, arg, names);
+        lmux_check_options(L, arg, names);
         lua_getfield(L, arg, "equiv");
     } else {
         lua_pushnil(L);
@@ -457,7 +441,7 @@ static int v_search(lua_State *L)
 {
     static const char *const names[] = {"correct", "wrong", "lambda", "max_size", NULL};
     luaL_checktype(L, 1, LUA_TTABLE);
-    check_options(L, 1, names);
+    lmux_check_options(L, 1, names);
     if (lua_getfield(L, 1, "correct") != LUA_TTABLE)
         luaL_argerror(L, 1, "field 'correct' must be a table (per model, a table of booleans per question)");
     int n_models = (int)lua_rawlen(L, -1);
