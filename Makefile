@@ -12,39 +12,50 @@ DEBS    := pkg-config liblua5.4-dev lua-cjson libcurl4-openssl-dev libpcre2-dev 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+# CFLAGS and LDFLAGS are the user's (make asan sets them); what the build
+# needs is added separately, so a command-line CFLAGS cannot drop it.
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(PKG_CFLAGS) \
-           -DSLMMUX_VERSION='"$(VERSION)"'
-LDLIBS  += $(PKG_LIBS) -lm
+ALL_CFLAGS := $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc $(PKG_CFLAGS) \
+              -DSLMMUX_VERSION='"$(VERSION)"'
+LIBS    := $(PKG_LIBS) -lm
 
-LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+# src/<subsystem>/*.c: one folder per subsystem; objects mirror them in build/.
+LIB_SRC := $(wildcard src/*/*.c)
 LIB_OBJ := $(LIB_SRC:src/%.c=build/%.o)
+LIB     := build/libslmmux.a
 UNIT    := $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c)) \
            $(patsubst tests/security/%.c,build/tests/%,$(wildcard tests/security/test_*.c))
 FAKE    := build/fakeserver
+# Objects depend on the flags they were built with: after `make asan` a
+# plain `make` rebuilds, instead of linking sanitizer objects.
+FLAGS   := build/.flags
+$(shell mkdir -p build/tests; echo '$(ALL_CFLAGS) $(LDFLAGS)' | cmp -s - $(FLAGS) || \
+        echo '$(ALL_CFLAGS) $(LDFLAGS)' >$(FLAGS))
 
-.PHONY: all deps demo test check bench asan install clean
+.PHONY: all deps demo test check bench asan mutation install clean
 all: slmmux $(UNIT) $(FAKE)
 
-slmmux: build/main.o $(LIB_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+slmmux: build/main.o $(LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-build/%.o: src/%.c | build
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
-build/tests/%: tests/unit/%.c $(LIB_OBJ) | build
-	$(CC) $(CFLAGS) -Isrc -Itests/unit -MMD -MP $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+build/%.o: src/%.c $(FLAGS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-build/tests/%: tests/security/%.c $(LIB_OBJ) | build
-	$(CC) $(CFLAGS) -Isrc -Itests/unit -MMD -MP $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+build/tests/%: tests/unit/%.c $(LIB) $(FLAGS)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
-$(FAKE): tests/fake/fakeserver.c build/json.o build/buf.o | build
-	$(CC) $(CFLAGS) -Isrc -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o,$^) -lm
+build/tests/%: tests/security/%.c $(LIB) $(FLAGS)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
-build:
-	@mkdir -p build/tests
+$(FAKE): tests/fake/fakeserver.c build/net/json.o build/base/buf.o $(FLAGS)
+	$(CC) $(ALL_CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $(filter %.c %.o,$^) -lm
 
--include $(wildcard build/*.d build/tests/*.d build/*.d)
+-include $(wildcard build/*.d build/*/*.d build/tests/*.d)
 
 deps:
 	@missing=""; for p in $(DEBS); do \
@@ -70,11 +81,17 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@for b in tests/bench/*.sh; do echo "== $$b"; $$b || exit 1; done
 
+# The whole suite under AddressSanitizer and UBSan (objects are rebuilt
+# with the flags, and rebuilt back by the next plain make).
 asan: deps
-	@$(MAKE) --no-print-directory clean
-	@$(MAKE) --no-print-directory all CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+	@$(MAKE) --no-print-directory all CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined"
 	@ASAN_OPTIONS=detect_leaks=1 tests/run.sh
+
+# Each protection of the sandbox removed in turn: its security test must fail.
+mutation: deps
+	@$(MAKE) --no-print-directory $(LIB)
+	@tests/security/mutation.sh
 
 install: slmmux
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/slmmux

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lmux.h"
+#include "bind/lmux.h"
 
 static const char usage_text[] =
     "usage: slmmux run RECIPE [options]      run a recipe (a Lua file)\n"

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
-#include "extract.h"
-#include "vote.h"
+#include "base/buf.h"
+#include "answers/extract.h"
+#include "answers/vote.h"
 
 static uint64_t rs = 0x243f6a8885a308d3ULL;
 static uint64_t rnd(void)

@@ -6,9 +6,9 @@
 # Usage: tests/bench/bench_extract.sh [MB per corpus, default 100]
 set -eu
 cd "$(dirname "$0")/../.."
-make --no-print-directory -s build/extract.o build/vote.o build/buf.o
+make --no-print-directory -s build/libslmmux.a
 mkdir -p build/bench
 cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc -o build/bench/bench_extract \
-  tests/bench/bench_extract.c build/extract.o build/vote.o build/buf.o \
+  tests/bench/bench_extract.c build/libslmmux.a \
   $(pkg-config --libs libpcre2-8) -lm
 exec build/bench/bench_extract "${1:-100}"

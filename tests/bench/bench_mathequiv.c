@@ -11,9 +11,9 @@
  *              path to say "equivalent" (e.g. 0.25 vs \frac14).
  * Prints one line of key=value figures (per second, CPU time).
  * Usage: bench_mathequiv [math_500.json] */
-#include "extract.h"
-#include "json.h"
-#include "mathequiv.h"
+#include "answers/extract.h"
+#include "net/json.h"
+#include "answers/mathequiv.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 
-objs="build/mathequiv.o build/mathnorm.o build/mathexpr.o build/mathnum.o build/json.o build/extract.o build/buf.o"
+objs="build/libslmmux.a"
 make --no-print-directory -s $objs
 mkdir -p build/bench
 cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc -o build/bench/bench_mathequiv \

@@ -2,8 +2,8 @@
  * (print("ok")), one at a time and 8 at a time, against plain starts of
  * /usr/bin/python3 -c 'print(1)' (posix_spawn + waitpid, no sandbox).
  * Each figure is the median of 3 rounds. Built and run by bench_sandbox.sh. */
-#include "loop.h"
-#include "sandbox.h"
+#include "base/loop.h"
+#include "sandbox/sandbox.h"
 
 #include <spawn.h>
 #include <stdio.h>

@@ -4,9 +4,9 @@
 # Usage: tests/bench/bench_sandbox.sh [runs-per-round]
 set -eu
 cd "$(dirname "$0")/../.."
-make -s build/loop.o build/buf.o build/sandbox.o
+make -s build/libslmmux.a
 mkdir -p build/tests
 ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc \
     -o build/tests/bench_sandbox tests/bench/bench_sandbox.c \
-    build/sandbox.o build/loop.o build/buf.o -lm
+    build/libslmmux.a -lm
 exec build/tests/bench_sandbox "${1:-40}"

@@ -4,8 +4,8 @@
  * store in DIR; then reopens it and times LOOKUPS lookups of stored prompts
  * and as many of missing ones. Prints one line of key=value figures.
  * Usage: bench_store DIR [N BATCH TEXT K LOOKUPS] */
-#include "sha256.h"
-#include "store.h"
+#include "store/sha256.h"
+#include "store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,9 +6,9 @@
 set -eu
 cd "$(dirname "$0")/../.."
 
-make --no-print-directory -s build/store.o build/sha256.o build/buf.o
+make --no-print-directory -s build/libslmmux.a
 cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc -o build/bench_store \
-   tests/bench/bench_store.c build/store.o build/sha256.o build/buf.o $(pkg-config --libs sqlite3) -lm
+   tests/bench/bench_store.c build/libslmmux.a $(pkg-config --libs sqlite3) -lm
 
 # On the repository's disk, not a tmpfs, so the commit fsyncs are real.
 dir=$(mktemp -d build/bench_store.XXXXXX)

@@ -11,8 +11,8 @@
  * with a hash of (model, messages, seed + i), so the store tests can tell a
  * stored sample from a refetched one. A script makes chosen requests fail in
  * chosen ways (status codes, resets, drips, malformed bodies). */
-#include "buf.h"
-#include "json.h"
+#include "base/buf.h"
+#include "net/json.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,9 +1,9 @@
 #!/bin/sh
 # mutation.sh: proof that each security test guards something. For every
 # protection, rebuild the sandbox without it (-DSANDBOX_WEAKEN=bits, see
-# src/sandbox.c) and run the tests that name it: they must FAIL. Then the
+# src/sandbox/) and run the tests that name it: they must FAIL. Then the
 # intact build must pass them. Exit status 0 only if every mutant was caught.
-# Run from the repository root after `make build/loop.o build/buf.o`.
+# Run from the repository root after `make build/libslmmux.a` (make mutation).
 set -u
 CC=${CC:-cc}
 CFLAGS="-std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror"
@@ -33,9 +33,14 @@ names='0x001=net-namespace 0x002=seccomp 0x003=net-namespace+seccomp 0x004=clean
 
 build() { # bits -> binary path
     bin=$out/test_sandbox_security_$1
-    $CC $CFLAGS -DSANDBOX_WEAKEN=$1 -Isrc -c src/sandbox.c -o $out/sandbox_$1.o &&
+    objs=""
+    for src in src/sandbox/*.c; do
+        o=$out/$(basename "$src" .c)_$1.o
+        $CC $CFLAGS -DSANDBOX_WEAKEN=$1 -Isrc -c "$src" -o "$o" || return 1
+        objs="$objs $o"
+    done
     $CC $CFLAGS -Isrc -Itests/unit -o $bin tests/security/test_sandbox_security.c \
-        $out/sandbox_$1.o build/loop.o build/buf.o -lm && echo $bin
+        $objs build/base/loop.o build/base/buf.o -lm && echo $bin
 }
 
 rm -f "$out/tally"

@@ -4,8 +4,8 @@
  * test then fails. Usage: test_sandbox_security [test-name ...] (all when
  * none given; the list is printed by --list). */
 #include "check.h"
-#include "loop.h"
-#include "sandbox.h"
+#include "base/loop.h"
+#include "sandbox/sandbox.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

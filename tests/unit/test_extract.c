@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "extract.h"
+#include "answers/extract.h"
 
 /* Checks one extraction against want (NULL = nothing found) and that the
  * reported length matches the string. */

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "check.h"
-#include "extract.h"
-#include "json.h"
+#include "answers/extract.h"
+#include "net/json.h"
 
 static const char *data_dir(void)
 {

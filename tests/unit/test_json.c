@@ -1,7 +1,7 @@
 /* test_json: the strict reader (types, escapes, errors with offsets, depth,
  * raw bytes) and the writer (escaping, UTF-8 repair, number formats), and
  * that what the writer produces the reader reads back unchanged. */
-#include "json.h"
+#include "net/json.h"
 #include "check.h"
 
 #include <math.h>

@@ -8,9 +8,9 @@
  *     answer written two ways in the dataset).
  * Run from the repository root; an optional argument names the file. */
 #include "check.h"
-#include "extract.h"
-#include "json.h"
-#include "mathequiv.h"
+#include "answers/extract.h"
+#include "net/json.h"
+#include "answers/mathequiv.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,9 +3,9 @@
  * directions. Run from the repository root; an optional argument names
  * another fixture file. */
 #include "check.h"
-#include "mathequiv.h"
-#include "mathexpr.h"
-#include "mathnum.h"
+#include "answers/mathequiv.h"
+#include "answers/mathexpr.h"
+#include "answers/mathnum.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "loop.h"
-#include "sandbox.h"
+#include "base/loop.h"
+#include "sandbox/sandbox.h"
 
 #include <dirent.h>
 #include <signal.h>

@@ -2,7 +2,7 @@
  * (lengths around 55/56/64 bytes, reference digests from Python's hashlib),
  * incremental == one-shot for every split, and the hex helpers. */
 #include "check.h"
-#include "sha256.h"
+#include "store/sha256.h"
 
 #include <stdlib.h>
 

@@ -5,8 +5,8 @@
  * locked stores, unwritable paths, read-only misuse. Everything happens in a
  * private directory under /tmp that is removed at the end. */
 #include "check.h"
-#include "sha256.h"
-#include "store.h"
+#include "store/sha256.h"
+#include "store/store.h"
 
 #include <ftw.h>
 #include <signal.h>

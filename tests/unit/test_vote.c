@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "vote.h"
+#include "answers/vote.h"
 
 #define MAXA 16
 

@@ -1,5 +1,5 @@
 /* lmux_extract: mux.extract.* over extract.c (and math_normalize). */
-#include "lmux_extract.h"
+#include "bind/lmux_extract.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -7,9 +7,9 @@
 
 #include <lauxlib.h>
 
-#include "extract.h"
-#include "lmux_host.h"
-#include "mathequiv.h"
+#include "answers/extract.h"
+#include "bind/lmux_host.h"
+#include "answers/mathequiv.h"
 
 /* Pushes s (malloc'd by extract, freed here) or nil. NULL with ENOMEM is
  * an out-of-memory error, not "no answer". */

@@ -6,16 +6,16 @@
  * bindings can tell a task from a recipe's own coroutine. When the task
  * ends, its results move into a table (results_ref), the anchors go, and
  * the userdata lives on only as long as Lua holds the handle. */
-#include "lmux.h"
+#include "bind/lmux.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "lmux_host.h"
-#include "sandbox.h"
-#include "store.h"
+#include "bind/lmux_host.h"
+#include "sandbox/sandbox.h"
+#include "store/store.h"
 
 #define TASK_MT "slmmux.task"
 #define COMMIT_EVERY_MS 100.0

@@ -1,4 +1,4 @@
-#include "mathexpr.h"
+#include "answers/mathexpr.h"
 
 #include <ctype.h>
 #include <math.h>

@@ -9,7 +9,7 @@
 #define SLMMUX_LLM_H
 #include <stddef.h>
 
-#include "loop.h"
+#include "base/loop.h"
 
 typedef struct llm llm_t;
 typedef struct llm_req llm_req;

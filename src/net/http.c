@@ -2,7 +2,7 @@
  * example shape). curl tells us which sockets to watch and when to call it
  * back; we never poll every handle. Completions are collected with
  * curl_multi_info_read and reported after curl has returned. */
-#include "http.h"
+#include "net/http.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "mathnum.h"
+#include "answers/mathnum.h"
 
 #include <complex.h>
 #include <float.h>

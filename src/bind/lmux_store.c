@@ -1,8 +1,8 @@
 /* lmux_store: Lua bindings of store.h and sha256.h. See lmux_store.h. */
-#include "lmux_store.h"
+#include "bind/lmux_store.h"
 
-#include "sha256.h"
-#include "store.h"
+#include "store/sha256.h"
+#include "store/store.h"
 
 #include <lauxlib.h>
 #include <string.h>

@@ -6,8 +6,8 @@
 #include <curl/curl.h>
 #include <stddef.h>
 
-#include "buf.h"
-#include "loop.h"
+#include "base/buf.h"
+#include "base/loop.h"
 
 typedef struct http http_t;
 typedef struct http_xfer http_xfer;

@@ -1,4 +1,4 @@
-#include "mathequiv.h"
+#include "answers/mathequiv.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mathexpr.h"
-#include "mathnorm.h"
+#include "answers/mathexpr.h"
+#include "answers/mathnorm.h"
 
 #define MAX_LIST 64   /* elements of one list, set or tuple */
 #define MAX_PM 3      /* \pm per element: 2^3 variants at most */

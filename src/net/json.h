@@ -19,7 +19,7 @@
 #ifndef SLMMUX_JSON_H
 #define SLMMUX_JSON_H
 #include <stddef.h>
-#include "buf.h"
+#include "base/buf.h"
 
 #define JSON_MAX_DEPTH 256
 

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "json.h"
-#include "lmux_host.h"
-#include "sha256.h"
-#include "store.h"
+#include "base/buf.h"
+#include "net/json.h"
+#include "bind/lmux_host.h"
+#include "store/sha256.h"
+#include "store/store.h"
 
 #define MAX_SAMPLES 1024
 #define MAX_N_PER_REQUEST 128

@@ -30,7 +30,7 @@
 #ifndef SLMMUX_SANDBOX_H
 #define SLMMUX_SANDBOX_H
 #include <stddef.h>
-#include "loop.h"
+#include "base/loop.h"
 
 typedef struct sandbox_file {
     const char *name;           /* plain name: no '/', not "." or ".." */

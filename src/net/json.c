@@ -1,4 +1,4 @@
-#include "json.h"
+#include "net/json.h"
 
 #include <locale.h>
 #include <math.h>

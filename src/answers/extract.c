@@ -3,7 +3,7 @@
  * number) are hand-written around memchr/memrchr/memmem: a reply is mostly
  * prose with the answer at its end, so scanning from the end touches little
  * of it. The option-letter rules are patterns, and there PCRE2 (JIT) helps. */
-#include "extract.h"
+#include "answers/extract.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,7 +15,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 /* ---- shared helpers ------------------------------------------------------ */
 

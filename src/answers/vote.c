@@ -1,5 +1,5 @@
 /* vote: answer groups, SLM-MUX selection, majority votes, subset search. */
-#include "vote.h"
+#include "answers/vote.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -17,8 +17,8 @@
  *   - a seccomp filter refusing non-local sockets (and io_uring, which could
  *     create sockets without the socket() system call);
  *   - rlimits, empty environment, closed fds, own session, no-new-privs. */
-#include "sandbox.h"
-#include "buf.h"
+#include "sandbox/sandbox.h"
+#include "base/buf.h"
 
 #include <dirent.h>
 #include <errno.h>

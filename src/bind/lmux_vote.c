@@ -7,7 +7,7 @@
  * string vote.c is still comparing. An equiv function runs under lua_pcall:
  * its error is kept and raised once vote.c has returned (vote.c mallocs
  * internally, and a longjmp through it would leak). */
-#include "lmux_vote.h"
+#include "bind/lmux_vote.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -15,9 +15,9 @@
 
 #include <lauxlib.h>
 
-#include "mathequiv.h"
-#include "lmux_host.h"
-#include "vote.h"
+#include "answers/mathequiv.h"
+#include "bind/lmux_host.h"
+#include "answers/vote.h"
 
 typedef struct eqctx {
     lua_State *L;

@@ -5,7 +5,7 @@
  * Retry-After), with a larger budget because batch runs prefer waiting to
  * losing a sample. Quota exhaustion (402, 429 insufficient_quota) is final:
  * waiting does not refill a balance. */
-#include "llm.h"
+#include "net/llm.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "http.h"
-#include "json.h"
+#include "base/buf.h"
+#include "net/http.h"
+#include "net/json.h"
 
 #define MAX_ENDPOINTS 64
 #define BACKOFF_BASE_MS 500.0

@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mathnum.h"
+#include "answers/mathnum.h"
 
 #define MATHEXPR_MAX_NODES 2048
 #define MATHEXPR_MAX_DEPTH 64

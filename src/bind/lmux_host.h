@@ -5,8 +5,8 @@
 #include <lauxlib.h>
 #include <lua.h>
 
-#include "llm.h"
-#include "loop.h"
+#include "net/llm.h"
+#include "base/loop.h"
 
 typedef struct store store_t;
 typedef struct lmux_task lmux_task;

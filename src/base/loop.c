@@ -1,7 +1,7 @@
 /* loop: epoll for fds, a binary min-heap for timers. Level-triggered epoll
  * keeps the curl integration simple (curl tells us which events it wants;
  * we re-arm nothing by hand). */
-#include "loop.h"
+#include "base/loop.h"
 
 #include <errno.h>
 #include <math.h>

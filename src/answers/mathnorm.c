@@ -1,10 +1,10 @@
-#include "mathnorm.h"
+#include "answers/mathnorm.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 #define ISDIG(c) ((c) >= '0' && (c) <= '9')
 #define ISALPHA(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lmux_host.h"
-#include "sandbox.h"
+#include "bind/lmux_host.h"
+#include "sandbox/sandbox.h"
 
 typedef struct exec_call {
     lmux_host *h;

@@ -1,7 +1,7 @@
 /* store: the durable sample store on SQLite. See store.h for the contract. */
-#include "store.h"
+#include "store/store.h"
 
-#include "buf.h"
+#include "base/buf.h"
 
 #include <errno.h>
 #include <sqlite3.h>

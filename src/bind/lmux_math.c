@@ -1,7 +1,7 @@
 /* lmux_math: Lua bindings of mathequiv.h. See lmux_math.h. */
-#include "lmux_math.h"
+#include "bind/lmux_math.h"
 
-#include "mathequiv.h"
+#include "answers/mathequiv.h"
 
 #include <lauxlib.h>
 #include <math.h>
