@@ -1,36 +1,15 @@
-/* vote: grouping answers, SLM-MUX selection, majority votes and the model
- * subset search. Pure C, no allocation except where noted: callers pass
- * the arrays, sized as documented.
- *
- * Answers are byte strings with lengths (model output may hold NUL). An
- * answer with s == NULL is "no answer" (a failed extraction or request):
- * it never joins a group, not even with another NULL. */
+/* vote: SLM-MUX selection and majority votes over grouped answers. Pure C:
+ * callers pass the arrays, sized as documented; the functions that group
+ * for themselves allocate their scratch and say so by returning -1 when out
+ * of memory. Grouping (vote_count) is in answers/group.h and the model
+ * subset search (vote_search) in answers/search.h; both are included here,
+ * so this header is the whole voting API. */
 #ifndef SLMMUX_VOTE_H
 #define SLMMUX_VOTE_H
 #include <stddef.h>
-#include <stdint.h>
 
-typedef struct vote_answer {
-    const char *s;              /* NULL: no answer */
-    size_t len;
-} vote_answer;
-
-/* Equality of two answers (non-zero: same). NULL means byte equality.
- * With a non-transitive relation (numeric tolerance), an answer joins the
- * first group, in order of first appearance, whose representative it
- * equals: the result depends only on the order of the answers. */
-typedef int (*vote_eq_fn)(const char *a, size_t alen, const char *b, size_t blen, void *ud);
-
-typedef struct vote_group {
-    int first;                  /* index of the first member: the representative */
-    int count;                  /* members */
-    double weight;              /* count, or the sum of weights (vote_weighted) */
-} vote_group;
-
-/* Groups answers[0..n) into groups[] (room for n groups), sorted by count
- * descending, then first appearance ascending. Returns the group count
- * (0 when every answer is NULL), or -1 when n < 0. O(n * groups) calls of eq. */
-int vote_count(const vote_answer *answers, int n, vote_eq_fn eq, void *ud, vote_group *groups);
+#include "answers/group.h"
+#include "answers/search.h"
 
 /* ---- SLM-MUX, Algorithm 1 (Wang et al. 2025, "SLM-MUX: Orchestrating
  * Small Language Models for Reasoning") ---------------------------------- */
@@ -110,47 +89,5 @@ int vote_weighted(const vote_answer *answers, const double *weights, int n, vote
  * *answer the index into that model's answers, or -1. */
 int vote_weighted_models(const vote_model *models, int n, vote_eq_fn eq, void *ud, int *answer,
                          vote_group *winner);
-
-/* ---- model subset search --------------------------------------------------- */
-
-#define VOTE_SEARCH_MAX_MODELS 32
-
-typedef struct vote_search_result {
-    uint32_t models;            /* bit m set: model m is in the subset */
-    int size;
-    int n_union, n_contradiction;
-    double union_acc;           /* n_union / Q */
-    double contradiction;       /* n_contradiction / Q */
-    double score;               /* union_acc - lambda * contradiction */
-} vote_search_result;
-
-/* Words per model in the bitsets for q questions. */
-static inline int vote_search_words(int n_questions) { return (n_questions + 63) / 64; }
-
-/* Exhaustive search over every subset of 1..max_size of n_models models.
- * correct and wrong_consistent are per-model bitsets over the questions:
- * model m's bits are at [m * W, (m + 1) * W), W = vote_search_words(Q),
- * question j at bit j % 64 of word j / 64; bits past Q must be 0.
- *   correct_m:           model m answers the question correctly (e.g. its
- *                        SLM-MUX pick is right);
- *   wrong_consistent_m:  model m answers it wrong with high consistency
- *                        (e.g. all its samples agree on a wrong answer) -
- *                        the caller chooses the threshold.
- * For a subset S:
- *   union(S)         = |OR_{m in S} correct_m| / Q  (an oracle picking the
- *                      right model would score this);
- *   contradiction(S) = |(OR wrong_consistent_m) AND (OR correct_m)| / Q:
- *                      questions where one member is confidently wrong
- *                      while another is right, the case where the
- *                      confidence rule may pick the wrong model (SLM-MUX
- *                      paper, section on model selection search);
- *   score(S)         = union(S) - lambda * contradiction(S).
- * best_per_size[s - 1] gets the best subset of size s, for s = 1..max_size;
- * ties go to the lexicographically first subset (by sorted model indices).
- * Subsets are visited depth-first with the ORs kept per depth, so each costs
- * O(W). Returns the number of sizes filled (min(max_size, n_models)), or -1
- * when n_models is not 1..32, n_questions < 1, max_size < 1 or lambda is NaN. */
-int vote_search(int n_models, int n_questions, const uint64_t *correct, const uint64_t *wrong_consistent,
-                double lambda, int max_size, vote_search_result *best_per_size);
 
 #endif
