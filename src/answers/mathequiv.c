@@ -1,3 +1,13 @@
+/* mathequiv: MATH answer equivalence (the rules are listed in mathequiv.h).
+ *
+ * Two normalizations first (mathnorm.c): the display form decides the
+ * common case, equal strings, with no parsing at all; the structural form
+ * keeps "%" and "x =" so they can be read. Then each answer is read once
+ * into a flat array of elements (lists, sets, tuples, unions, matrices,
+ * relations, expressions) that point into the normalized text, and the two
+ * trees are compared. The array is fixed-size and expressions are parsed and
+ * evaluated lazily, on first comparison, because an unordered list compares
+ * each element with every element of the other side. */
 #include "answers/mathequiv.h"
 
 #include <ctype.h>
@@ -6,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answers/latex.h"
 #include "answers/mathexpr.h"
 #include "answers/mathnorm.h"
 
@@ -45,48 +56,23 @@ typedef struct span {
 
 /* ---- scanning at bracket depth 0 ---- */
 
-static size_t cmdlen(const char *s, size_t n, size_t i)
+/* Advances *i over one token (latex.h), updating the bracket depth: ( [ {
+ * and \{ and \begin open, ) ] } and \} and \end close. */
+static void step(const char *s, size_t n, size_t *i, int *depth)
 {
-    size_t k = i + 1;
-    while (k < n && isalpha((unsigned char)s[k]))
-        k++;
-    return k - i - 1;
-}
-
-static int cmd_is(const char *s, size_t n, size_t i, const char *name)
-{
-    size_t L = strlen(name);
-    return i < n && s[i] == '\\' && cmdlen(s, n, i) == L && memcmp(s + i + 1, name, L) == 0;
-}
-
-/* Advances *i over one token, updating *depth; returns the token length. */
-static size_t step(const char *s, size_t n, size_t *i, int *depth)
-{
-    size_t k = *i;
-    char c = s[k];
-    if (c == '\\' && k + 1 < n) {
-        size_t L = cmdlen(s, n, k);
-        if (L == 0) {
-            if (s[k + 1] == '{')
-                ++*depth;
-            else if (s[k + 1] == '}')
-                --*depth;
-            *i = k + 2;
-            return 2;
-        }
-        if (cmd_is(s, n, k, "begin"))
+    const char *t = s + *i;
+    size_t len = latex_token_len(s, n, *i);
+    *i += len;
+    if (len == 1) {
+        if (*t == '(' || *t == '[' || *t == '{')
             ++*depth;
-        else if (cmd_is(s, n, k, "end"))
+        else if (*t == ')' || *t == ']' || *t == '}')
             --*depth;
-        *i = k + 1 + L;
-        return L + 1;
-    }
-    if (c == '(' || c == '[' || c == '{')
+    } else if ((len == 2 && t[1] == '{') || latex_name_is(t + 1, len - 1, "begin")) {
         ++*depth;
-    else if (c == ')' || c == ']' || c == '}')
+    } else if ((len == 2 && t[1] == '}') || latex_name_is(t + 1, len - 1, "end")) {
         --*depth;
-    *i = k + 1;
-    return 1;
+    }
 }
 
 static span trim(const char *s, size_t n)
@@ -106,7 +92,7 @@ static int split(const char *s, size_t n, const char *sep, span *out, int max)
     size_t st = 0, i = 0, sl = strlen(sep);
     while (i < n) {
         int at = depth == 0 && i + sl <= n && memcmp(s + i, sep, sl) == 0 &&
-                 (sep[0] != '\\' || sl == 2 || cmdlen(s, n, i) == sl - 1);
+                 (sep[0] != '\\' || sl == 2 || latex_cmd_len(s, n, i) == sl - 1);
         if (at) {
             if (np >= max)
                 return -1;
@@ -178,7 +164,7 @@ static int find_pm(span sp, size_t *pos, int *minus_first)
     int np = 0, depth = 0;
     size_t i = 0;
     while (i < sp.len) {
-        if (depth == 0 && (cmd_is(sp.s, sp.len, i, "pm") || cmd_is(sp.s, sp.len, i, "mp"))) {
+        if (depth == 0 && (latex_cmd_is(sp.s, sp.len, i, "pm") || latex_cmd_is(sp.s, sp.len, i, "mp"))) {
             if (np > MAX_PM)
                 return np;
             minus_first[np] = sp.s[i + 1] == 'm' && sp.s[i + 2] == 'p';
@@ -236,9 +222,9 @@ static int rel_op(const char *s, size_t n, size_t i, size_t *len)
     if (s[i] == '=') return *len = 1, OP_EQ;
     if (s[i] == '<') return *len = 1, OP_LT;
     if (s[i] == '>') return *len = 1, OP_GT;
-    if (cmd_is(s, n, i, "le")) return *len = 3, OP_LE;
-    if (cmd_is(s, n, i, "ge")) return *len = 3, OP_GE;
-    if (cmd_is(s, n, i, "ne")) return *len = 3, OP_NE;
+    if (latex_cmd_is(s, n, i, "le")) return *len = 3, OP_LE;
+    if (latex_cmd_is(s, n, i, "ge")) return *len = 3, OP_GE;
+    if (latex_cmd_is(s, n, i, "ne")) return *len = 3, OP_NE;
     return -1;
 }
 
@@ -831,10 +817,10 @@ static int unreduced(const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         uint64_t a, b;
         size_t e1, e2;
-        if (cmd_is(s, n, i, "frac") && braced_uint(s, n, i + 5, &a, &e1) && braced_uint(s, n, e1, &b, &e2) &&
+        if (latex_cmd_is(s, n, i, "frac") && braced_uint(s, n, i + 5, &a, &e1) && braced_uint(s, n, e1, &b, &e2) &&
             b != 0 && (b == 1 || gcd64(a, b) > 1))
             return 1;
-        if (cmd_is(s, n, i, "sqrt") && braced_uint(s, n, i + 5, &a, &e1) && a <= 1000000000000ULL)
+        if (latex_cmd_is(s, n, i, "sqrt") && braced_uint(s, n, i + 5, &a, &e1) && a <= 1000000000000ULL)
             for (uint64_t k = 2; k * k <= a; k++)
                 if (a % (k * k) == 0)
                     return 1;

@@ -1,4 +1,11 @@
+/* mathexpr: the scalar expression parser and evaluator (grammar in
+ * mathexpr.h). A recursive-descent parser over the LaTeX tokens of latex.h
+ * builds a node array sized from the input length (every node consumes
+ * input), so parsing needs one allocation and hostile input stays bounded.
+ * Evaluation is a walk over mathnum values; a second walk in 128-bit
+ * rationals answers "is this an exact rational?" without any tolerance. */
 #include "answers/mathexpr.h"
+#include "answers/latex.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -70,27 +77,10 @@ static int peek(parser *p)
     return p->i < p->n ? (unsigned char)p->s[p->i] : -1;
 }
 
-/* length of the command name at i ("\frac" -> 4), 0 if none */
-static size_t cmdlen(parser *p, size_t i)
-{
-    if (i + 1 >= p->n || p->s[i] != '\\')
-        return 0;
-    size_t k = i + 1;
-    while (k < p->n && isalpha((unsigned char)p->s[k]))
-        k++;
-    return k - i - 1;
-}
-
-static int cmd_is(parser *p, size_t i, const char *name)
-{
-    size_t L = cmdlen(p, i);
-    return L == strlen(name) && memcmp(p->s + i + 1, name, L) == 0;
-}
-
 static int eat_cmd(parser *p, const char *name)
 {
     ws(p);
-    if (!cmd_is(p, p->i, name))
+    if (!latex_cmd_is(p->s, p->n, p->i, name))
         return 0;
     p->i += 1 + strlen(name);
     return 1;
@@ -122,32 +112,23 @@ static const char *const greek[] = {
 static int func_at(const char *s, size_t len)
 {
     for (size_t k = 0; k < NFUNCS; k++)
-        if (strlen(funcs[k].name) == len && memcmp(funcs[k].name, s, len) == 0)
+        if (latex_name_is(s, len, funcs[k].name))
             return (int)k;
     return -1;
 }
 
-static int is_greek(const char *s, size_t len)
-{
-    for (int k = 0; greek[k]; k++)
-        if (strlen(greek[k]) == len && memcmp(greek[k], s, len) == 0)
-            return 1;
-    return 0;
-}
+static int is_greek(const char *s, size_t len) { return latex_name_in(s, len, greek); }
 
 /* A command that can begin an operand (so it may follow without an
  * operator: "2\pi", "3\sqrt{2}"). */
 static int primary_cmd(parser *p, size_t i)
 {
-    size_t L = cmdlen(p, i);
+    size_t L = latex_cmd_len(p->s, p->n, i);
     const char *c = p->s + i + 1;
     if (!L)
         return 0;
     static const char *const starts[] = {"frac", "sqrt", "binom", "pi", "infty", "lfloor", "lceil", NULL};
-    for (int k = 0; starts[k]; k++)
-        if (strlen(starts[k]) == L && memcmp(starts[k], c, L) == 0)
-            return 1;
-    return func_at(c, L) >= 0 || is_greek(c, L);
+    return latex_name_in(c, L, starts) || func_at(c, L) >= 0 || is_greek(c, L);
 }
 
 static int starts_primary(parser *p)
@@ -166,7 +147,7 @@ static int starts_primary(parser *p)
 static int starts_func(parser *p)
 {
     ws(p);
-    size_t L = cmdlen(p, p->i);
+    size_t L = latex_cmd_len(p->s, p->n, p->i);
     if (L)
         return func_at(p->s + p->i + 1, L) >= 0;
     for (size_t k = 0; k < NFUNCS; k++) {
@@ -260,12 +241,11 @@ static int number(parser *p)
  * returns the index after it, and the two spans; 0 if it is not one. */
 static size_t int_frac_at(parser *p, size_t i, size_t sp[4])
 {
-    if (!cmd_is(p, i, "frac"))
+    if (!latex_cmd_is(p->s, p->n, i, "frac"))
         return 0;
     i += 5;
     for (int k = 0; k < 2; k++) {
-        while (i < p->n && p->s[i] == ' ')
-            i++;
+        i = latex_skip_spaces(p->s, p->n, i);
         if (i < p->n && p->s[i] == '{') {
             size_t a = ++i;
             while (i < p->n && isdigit((unsigned char)p->s[i]))
@@ -316,7 +296,7 @@ static void repeating(parser *p, size_t st, int id)
         k++;
     else if (!dot)
         return;
-    if (!cmd_is(p, k, "overline"))
+    if (!latex_cmd_is(p->s, p->n, k, "overline"))
         return;
     k += 9;
     if (k < p->n && p->s[k] == '{') {
@@ -393,7 +373,10 @@ static int add_var(parser *p, const char *s, size_t len)
     return add(p, N_VAR, x->nvars++, -1);
 }
 
-/* "_1", "_{n+1}" after a variable: extends its name */
+/* "_1", "_{n+1}" after a variable: extends its name. The group is matched
+ * without taking \{ \} as text, unlike latex_group_end: with it "a_{\{}"
+ * would become a variable instead of a parse error: a change of which
+ * answers compare equal, not to be made in passing. */
 static void subscript(parser *p)
 {
     if (p->i >= p->n || p->s[p->i] != '_')
@@ -535,7 +518,7 @@ static int group(parser *p, int close_cmd_floor)
 
 static int command(parser *p)
 {
-    size_t L = cmdlen(p, p->i);
+    size_t L = latex_cmd_len(p->s, p->n, p->i);
     const char *c = p->s + p->i + 1;
     if (!L)
         return fail(p, MATHEXPR_ESYNTAX);
@@ -547,7 +530,7 @@ static int command(parser *p)
         subscript(p);
         return add_var(p, c - 1, (size_t)(p->s + p->i - (c - 1)));
     }
-#define IS(name) (L == sizeof(name) - 1 && memcmp(c, name, L) == 0)
+#define IS(name) latex_name_is(c, L, name)
     if (IS("pi"))
         return add(p, N_PI, -1, -1);
     if (IS("infty")) {

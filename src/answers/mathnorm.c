@@ -1,9 +1,16 @@
+/* mathnorm: the canonical form of a MATH answer, as a pipeline of small
+ * passes (listed in mathnorm.h), each reading one buffer and writing the
+ * next. Separate passes cost a copy each, but each rule can then assume the
+ * earlier ones ran (by pass 5, \dfrac is \frac and the spaces are gone),
+ * which keeps every rule a few lines long. The LaTeX tokens are those of
+ * latex.h, shared with the parser and the structure reader. */
 #include "answers/mathnorm.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "answers/latex.h"
 #include "base/buf.h"
 
 #define ISDIG(c) ((c) >= '0' && (c) <= '9')
@@ -17,66 +24,10 @@ static int starts(const char *s, size_t n, size_t i, const char *lit)
     return i + L <= n && memcmp(s + i, lit, L) == 0;
 }
 
-/* letters of the command at s[i] == '\\' */
-static size_t cmd_name(const char *s, size_t n, size_t i)
-{
-    size_t k = i + 1;
-    while (k < n && ISALPHA(s[k]))
-        k++;
-    return k - i - 1;
-}
-
-static int name_is(const char *s, size_t len, const char *name)
-{
-    return strlen(name) == len && memcmp(s, name, len) == 0;
-}
-
-static int name_in(const char *s, size_t len, const char *const *names)
-{
-    for (; *names; names++)
-        if (name_is(s, len, *names))
-            return 1;
-    return 0;
-}
-
-/* index after the group opened by s[i] == '{' (n if it never closes) */
-static size_t group_end(const char *s, size_t n, size_t i)
-{
-    int d = 0;
-    for (; i < n; i++) {
-        if (s[i] == '\\' && i + 1 < n) {
-            i++;
-            continue;
-        }
-        if (s[i] == '{')
-            d++;
-        else if (s[i] == '}' && --d == 0)
-            return i + 1;
-    }
-    return n;
-}
-
-/* like group_end, but 0 when the group never closes */
-static size_t group_close(const char *s, size_t n, size_t i)
-{
-    int d = 0;
-    for (; i < n; i++) {
-        if (s[i] == '\\' && i + 1 < n) {
-            i++;
-            continue;
-        }
-        if (s[i] == '{')
-            d++;
-        else if (s[i] == '}' && --d == 0)
-            return i + 1;
-    }
-    return 0;
-}
-
 /* s is one whole {group} */
 static int whole_group(const char *s, size_t n)
 {
-    return n >= 2 && s[0] == '{' && group_close(s, n, 0) == n;
+    return n >= 2 && s[0] == '{' && latex_group_end(s, n, 0) == n;
 }
 
 /* ---- 1. thousands separators ---- */
@@ -91,8 +42,7 @@ static size_t thousands_group(const char *s, size_t n, size_t i, int *plain)
         k += 3;
     else if (starts(s, n, k, ",\\!")) {
         k += 3;
-        while (k < n && s[k] == ' ')
-            k++;
+        k = latex_skip_spaces(s, n, k);
     } else if (k < n && s[k] == ',') {
         k++;
         *plain = 1;
@@ -194,19 +144,15 @@ static const char *const matrices[] = {"pmatrix", "bmatrix", "Bmatrix", "matrix"
 /* "^\circ", "^{\circ}", "^{ \circ }" at s[i] == '^': index after it, or 0 */
 static size_t degree_at(const char *s, size_t n, size_t i)
 {
-    size_t k = i + 1;
-    while (k < n && s[k] == ' ')
-        k++;
+    size_t k = latex_skip_spaces(s, n, i + 1);
     int brace = k < n && s[k] == '{';
     if (brace)
         k++;
-    while (k < n && s[k] == ' ')
-        k++;
-    if (!starts(s, n, k, "\\circ") || (k + 5 < n && ISALPHA(s[k + 5])))
+    k = latex_skip_spaces(s, n, k);
+    if (!latex_cmd_is(s, n, k, "circ"))
         return 0;
     k += 5;
-    while (k < n && s[k] == ' ')
-        k++;
+    k = latex_skip_spaces(s, n, k);
     if (brace) {
         if (k >= n || s[k] != '}')
             return 0;
@@ -259,7 +205,7 @@ static int pass_commands(const char *s, size_t n, buf_t *o, int flags)
             i++;
             continue;
         }
-        size_t L = cmd_name(s, n, i);
+        size_t L = latex_cmd_len(s, n, i);
         const char *name = s + i + 1;
         if (L == 0) {
             char d = s[i + 1];
@@ -277,15 +223,16 @@ static int pass_commands(const char *s, size_t n, buf_t *o, int flags)
             continue;
         }
         i += 1 + L;
-        if (name_in(name, L, dropped)) {
-            if ((name_is(name, L, "left") || name_is(name, L, "right")) && i < n && s[i] == '.')
+        if (latex_name_in(name, L, dropped)) {
+            if ((latex_name_is(name, L, "left") || latex_name_is(name, L, "right")) && i < n && s[i] == '.')
                 i++;
             continue;
         }
-        if ((name_is(name, L, "begin") || name_is(name, L, "end")) && i < n && s[i] == '{') {
-            size_t e = group_end(s, n, i);
-            if (e - i >= 2 && name_in(s + i + 1, e - i - 2, matrices)) {
-                if (buf_puts(o, name_is(name, L, "begin") ? "\\begin{pmatrix}" : "\\end{pmatrix}") < 0)
+        if ((latex_name_is(name, L, "begin") || latex_name_is(name, L, "end")) && i < n && s[i] == '{') {
+            size_t e = latex_group_end(s, n, i);
+            e = e ? e : n;      /* unclosed: the rest of the input */
+            if (e - i >= 2 && latex_name_in(s + i + 1, e - i - 2, matrices)) {
+                if (buf_puts(o, latex_name_is(name, L, "begin") ? "\\begin{pmatrix}" : "\\end{pmatrix}") < 0)
                     return -1;
                 i = e;
                 continue;
@@ -293,7 +240,7 @@ static int pass_commands(const char *s, size_t n, buf_t *o, int flags)
         }
         size_t k;
         for (k = 0; k < sizeof renames / sizeof *renames; k++)
-            if (name_is(name, L, renames[k].from))
+            if (latex_name_is(name, L, renames[k].from))
                 break;
         if (k < sizeof renames / sizeof *renames) {
             if (buf_puts(o, renames[k].to) < 0)
@@ -309,8 +256,7 @@ static int pass_commands(const char *s, size_t n, buf_t *o, int flags)
 static int unit_like(const char *s, size_t n)
 {
     size_t i = 0;
-    while (i < n && s[i] == ' ')
-        i++;
+    i = latex_skip_spaces(s, n, i);
     if (i >= n || !ISALPHA(s[i]))
         return 0;
     for (; i < n; i++)
@@ -324,8 +270,7 @@ static int unit_like(const char *s, size_t n)
  * ',', ')', ']', '&', "\\", "\}"), or 0 when something else follows */
 static size_t unit_tail(const char *s, size_t n, size_t i)
 {
-    while (i < n && s[i] == ' ')
-        i++;
+    i = latex_skip_spaces(s, n, i);
     if (i < n && s[i] == '^') {
         size_t k = i + 1;
         if (k < n && ISDIG(s[k]))
@@ -333,9 +278,7 @@ static size_t unit_tail(const char *s, size_t n, size_t i)
         else if (k + 2 < n && s[k] == '{' && ISDIG(s[k + 1]) && s[k + 2] == '}')
             i = k + 3;
     }
-    size_t k = i;
-    while (k < n && s[k] == ' ')
-        k++;
+    size_t k = latex_skip_spaces(s, n, i);
     if (k >= n || s[k] == ',' || s[k] == ')' || s[k] == ']' || s[k] == '&' ||
         starts(s, n, k, "\\\\") || starts(s, n, k, "\\}"))
         return i ? i : 1;
@@ -359,27 +302,26 @@ static int connector(const char *s, size_t n)
         s++, n--;
     while (n && s[n - 1] == ' ')
         n--;
-    return name_is(s, n, "and") || name_is(s, n, "or") || name_is(s, n, ",") ||
-           name_is(s, n, "and/or");
+    return latex_name_is(s, n, "and") || latex_name_is(s, n, "or") || latex_name_is(s, n, ",") ||
+           latex_name_is(s, n, "and/or");
 }
 
 static int pass_text(const char *s, size_t n, buf_t *o, int flags)
 {
     (void)flags;
     for (size_t i = 0; i < n;) {
-        if (!(starts(s, n, i, "\\text") && cmd_name(s, n, i) == 4)) {
+        if (!latex_cmd_is(s, n, i, "text")) {
             if (buf_putc(o, s[i++]) < 0)
                 return -1;
             continue;
         }
-        size_t k = i + 5;
-        while (k < n && s[k] == ' ')
-            k++;
+        size_t k = latex_skip_spaces(s, n, i + 5);
         if (k >= n || s[k] != '{') {   /* \text without a group: drop the word */
             i = k;
             continue;
         }
-        size_t e = group_end(s, n, k);
+        size_t e = latex_group_end(s, n, k);
+        e = e ? e : n;
         const char *in = s + k + 1;
         size_t inl = e - k - 1 - (e <= n && e > k + 1 && s[e - 1] == '}');
         size_t tail;
@@ -414,7 +356,7 @@ static void drop_plain_units(buf_t *o)
         size_t we = k;
         while (k > 0 && ISALPHA(s[k - 1]))
             k--;
-        if (we - k < 2 || name_in(s + k, we - k, not_units) || (k > 0 && s[k - 1] == '\\'))
+        if (we - k < 2 || latex_name_in(s + k, we - k, not_units) || (k > 0 && s[k - 1] == '\\'))
             return;
         size_t sp = k;
         while (k > 0 && s[k - 1] == ' ')
@@ -447,8 +389,7 @@ static int list_comma_space(const char *s, size_t n, size_t i, const buf_t *o, i
      * the list "32, 349" would read as 32349 when normalized again */
     if (depth || o->len < 2 || o->data[o->len - 1] != ',' || !ISDIG(o->data[o->len - 2]))
         return 0;
-    while (i < n && s[i] == ' ')
-        i++;
+    i = latex_skip_spaces(s, n, i);
     int d = 0;
     while (i + d < n && ISDIG(s[i + d]))
         d++;
@@ -485,9 +426,7 @@ static int pass_spaces(const char *s, size_t n, buf_t *o, int flags)
             i++;
             continue;
         }
-        size_t k = i;
-        while (k < n && s[k] == ' ')
-            k++;
+        size_t k = latex_skip_spaces(s, n, i);
         if (o->len && k < n &&
             ((ends_cmd(o) && ISALPHA(s[k])) || list_comma_space(s, n, i, o, depth)))
             if (buf_putc(o, ' ') < 0)
@@ -504,33 +443,23 @@ static int canon(const char *s, size_t n, buf_t *o, int depth);
 /* the LaTeX argument at s[*i]: its span (without braces for a group) */
 static int read_arg(const char *s, size_t n, size_t *i, size_t *a, size_t *b, int *braced)
 {
-    size_t k = *i;
-    while (k < n && s[k] == ' ')
-        k++;
+    size_t k = latex_skip_spaces(s, n, *i);
     if (k >= n)
         return 0;
     *braced = 0;
     if (s[k] == '{') {
-        size_t e = group_close(s, n, k);
+        size_t e = latex_group_end(s, n, k);
         if (!e)
             return 0;   /* never closes: not an argument */
         *a = k + 1;
         *b = e - 1;
         *braced = 1;
         *i = e;
-    } else if (s[k] == '\\') {
-        size_t L = cmd_name(s, n, k);
-        *a = k;
-        *b = k + 1 + (L ? L : 1);
-        if (*b > n)
-            *b = n;
-        *i = *b;
     } else if (s[k] == '}' || s[k] == ')' || s[k] == ']' || s[k] == ',') {
         return 0;
     } else {
-        *a = k;
-        *b = k + 1;
-        *i = k + 1;
+        *a = k;     /* one token: a character or a whole command */
+        *b = *i = k + latex_token_len(s, n, k);
     }
     return 1;
 }
@@ -591,7 +520,7 @@ static int canon(const char *s, size_t n, buf_t *o, int depth)
             i++;
             continue;
         }
-        size_t L = cmd_name(s, n, i);
+        size_t L = latex_cmd_len(s, n, i);
         if (L == 0) {
             if (buf_append(o, s + i, 2) < 0)
                 return -1;
@@ -602,8 +531,8 @@ static int canon(const char *s, size_t n, buf_t *o, int depth)
         if (buf_append(o, s + i, L + 1) < 0)
             return -1;
         i += 1 + L;
-        int nargs = name_is(name, L, "frac") || name_is(name, L, "binom") ? 2 :
-                    name_is(name, L, "sqrt") ? 1 : 0;
+        int nargs = latex_name_is(name, L, "frac") || latex_name_is(name, L, "binom") ? 2 :
+                    latex_name_is(name, L, "sqrt") ? 1 : 0;
         if (nargs == 1 && i < n && s[i] == '[') {
             size_t e = i + 1;
             int d = 1;
@@ -703,17 +632,17 @@ static size_t variable(const char *s, size_t n)
     size_t k;
     if (n && ISALPHA(s[0]) && (n == 1 || !ISALPHA(s[1])))
         k = 1;
-    else if (n > 1 && s[0] == '\\' && (k = 1 + cmd_name(s, n, 0)) > 1) {
+    else if (n > 1 && s[0] == '\\' && (k = 1 + latex_cmd_len(s, n, 0)) > 1) {
         static const char *const notvar[] = {"frac", "sqrt", "pi", "infty", "text", "emptyset", "binom", NULL};
-        if (name_in(s + 1, k - 1, notvar))
+        if (latex_name_in(s + 1, k - 1, notvar))
             return 0;
     } else
         return 0;
-    if (k < n && s[k] == '_') {
-        if (k + 1 < n && s[k + 1] == '{')
-            k = group_end(s, n, k + 1);
-        else if (k + 1 < n)
-            k += 2;
+    if (k + 1 < n && s[k] == '_' && s[k + 1] == '{') {
+        size_t e = latex_group_end(s, n, k + 1);
+        k = e ? e : n;
+    } else if (k + 1 < n && s[k] == '_') {
+        k += 2;
     }
     return k;
 }
@@ -721,7 +650,7 @@ static size_t variable(const char *s, size_t n)
 static int pass_prefix(const char *s, size_t n, buf_t *o, int flags)
 {
     size_t v = variable(s, n);
-    if (v && starts(s, n, v, "\\in") && cmd_name(s, n, v) == 2) {
+    if (v && latex_cmd_is(s, n, v, "in")) {
         s += v + 3;
         n -= v + 3;
         while (n && *s == ' ')

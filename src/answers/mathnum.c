@@ -1,3 +1,7 @@
+/* mathnum: arithmetic on wide-exponent complex numbers with a running
+ * error bound (why, in mathnum.h). Each operation works on the doubles of
+ * the mantissas, renormalizes into [0.5, 1) with frexp, and adds its own
+ * rounding plus the first-order propagation of its inputs' errors. */
 #include "answers/mathnum.h"
 
 #include <complex.h>
