@@ -1,4 +1,7 @@
-/* llm: admission, retries and the OpenAI reply format.
+/* llm: when requests go out and how often they are tried: endpoints, the
+ * queue per endpoint, admission (concurrency with AIMD on 429, requests/s
+ * and tokens/min token buckets, a global in-flight cap) and retries with
+ * backoff. What the bytes mean is openai.c's.
  *
  * Retry rules follow the official OpenAI clients (retry connection errors,
  * 408, 409, 429, 5xx; obey x-should-retry; honour retry-after-ms and
@@ -7,7 +10,6 @@
  * waiting does not refill a balance. */
 #include "net/llm.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +18,9 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/oom.h"
 #include "net/http.h"
-#include "net/json.h"
+#include "net/openai.h"
 
 #define MAX_ENDPOINTS 64
 #define BACKOFF_BASE_MS 500.0
@@ -181,7 +184,7 @@ int llm_endpoint_add(llm_t *llm, const llm_endpoint_cfg *cfg, char *err, size_t 
         }
         id = llm->neps++;
         memset(&llm->eps[id], 0, sizeof llm->eps[id]);
-        llm->eps[id].name = strdup(cfg->name);
+        llm->eps[id].name = xstrdup(cfg->name);
         llm->eps[id].llm = llm;
         llm->eps[id].id = id;
     }
@@ -192,11 +195,12 @@ int llm_endpoint_add(llm_t *llm, const llm_endpoint_cfg *cfg, char *err, size_t 
     size_t n = strlen(cfg->base_url);
     while (n && cfg->base_url[n - 1] == '/')
         n--;
-    e->base_url = strndup(cfg->base_url, n);
-    buf_t url = BUF_INIT;
-    buf_printf(&url, "%s/chat/completions", e->base_url);
-    e->url = buf_steal(&url);
-    e->key_env = cfg->key_env ? strdup(cfg->key_env) : NULL;
+    e->base_url = xmemdup(cfg->base_url, n);
+    static const char path[] = "/chat/completions";
+    e->url = xmalloc(n + sizeof path);
+    memcpy(e->url, e->base_url, n);
+    memcpy(e->url + n, path, sizeof path);
+    e->key_env = cfg->key_env ? xstrdup(cfg->key_env) : NULL;
     e->cfg = *cfg;
     e->cfg.name = e->name;
     e->cfg.base_url = e->base_url;
@@ -236,176 +240,6 @@ void llm_result_free(llm_result *r)
     free(r);
 }
 
-/* ---- redaction ------------------------------------------------------- */
-
-char *llm_redact(const char *msg, size_t len, const char *key)
-{
-    buf_t out = BUF_INIT;
-    size_t klen = key ? strlen(key) : 0;
-    for (size_t i = 0; i < len;) {
-        if (klen >= 4 && i + klen <= len && memcmp(msg + i, key, klen) == 0) {
-            buf_puts(&out, "[redacted]");
-            i += klen;
-            continue;
-        }
-        /* key-shaped words: sk-..., and the word after Bearer */
-        int bearer = i + 7 <= len && strncmp(msg + i, "Bearer ", 7) == 0;
-        int sk = i + 3 <= len && strncmp(msg + i, "sk-", 3) == 0 &&
-                 (i == 0 || !isalnum((unsigned char)msg[i - 1]));
-        if (bearer || sk) {
-            buf_puts(&out, bearer ? "Bearer [redacted]" : "sk-[redacted]");
-            i += bearer ? 7 : 3;
-            while (i < len && !isspace((unsigned char)msg[i]) && msg[i] != '"' && msg[i] != ',')
-                i++;
-            continue;
-        }
-        buf_putc(&out, msg[i++]);
-    }
-    return buf_steal(&out);
-}
-
-/* ---- reply parsing ----------------------------------------------------- */
-
-static char *dup_json_str(const json_value *v)
-{
-    size_t n;
-    const char *s = json_str(v, &n);
-    if (!s)
-        return NULL;
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
-static long json_long(const json_value *v)
-{
-    return v && v->type == JSON_NUMBER ? (long)v->number : 0;
-}
-
-/* Both vLLM shapes ({"object":"error",...} and {"error":{...}}) and a plain
- * {"error":"text"}; the code may be a number or a string. */
-static int parse_error_object(const json_value *root, llm_result *r, int *retryable)
-{
-    const json_value *err = json_get(root, "error");
-    const json_value *obj = json_get(root, "object");
-    size_t n;
-    const char *o = json_str(obj, &n);
-    const json_value *src = NULL;
-    if (err && err->type == JSON_OBJECT)
-        src = err;
-    else if (o && n == 5 && memcmp(o, "error", 5) == 0)
-        src = root;
-    if (!src && !(err && err->type == JSON_STRING))
-        return 0;
-    buf_t msg = BUF_INIT;
-    const json_value *m = src ? json_get(src, "message") : err;
-    const char *text = json_str(m, &n);
-    if (text)
-        buf_append(&msg, text, n);
-    else
-        buf_puts(&msg, "the server returned an error without a message");
-    const char *type = src ? json_str(json_get(src, "type"), &n) : NULL;
-    const json_value *code = src ? json_get(src, "code") : NULL;
-    const char *code_s = json_str(code, &n);
-    long code_n = code && code->type == JSON_NUMBER ? (long)code->number : 0;
-    int quota = (type && strstr(type, "insufficient_quota")) ||
-                (code_s && strstr(code_s, "insufficient_quota"));
-    if (type)
-        buf_printf(&msg, " (type %s)", type);
-    r->ok = 0;
-    r->kind = quota ? "quota" : "http";
-    if (code_n >= 400 && code_n < 600)
-        r->status = code_n;
-    r->message = buf_steal(&msg);
-    *retryable = !quota && (code_n == 408 || code_n == 409 || code_n == 429 || code_n >= 500 ||
-                            (type && (strstr(type, "server") || strstr(type, "overloaded") ||
-                                      strstr(type, "rate_limit"))));
-    return 1;
-}
-
-static int parse_error_object_body(const char *body, size_t len, llm_result *r, int *retryable)
-{
-    char err[64];
-    json_doc *doc = json_parse(body, len, err, sizeof err);
-    if (!doc)
-        return 0;
-    int found = json_root(doc)->type == JSON_OBJECT && parse_error_object(json_root(doc), r, retryable);
-    json_free(doc);
-    return found;
-}
-
-static int protocol_error(llm_result *r, int *retryable, const char *what)
-{
-    r->ok = 0;
-    r->kind = "protocol";
-    r->message = strdup(what);
-    *retryable = 1;     /* a truncated or garbled reply is usually transient */
-    return 0;
-}
-
-int llm_parse_reply(const char *body, size_t len, llm_result *r, int *retryable)
-{
-    char err[160];
-    *retryable = 0;
-    json_doc *doc = json_parse(body, len, err, sizeof err);
-    if (!doc) {
-        char what[256];
-        snprintf(what, sizeof what, "malformed JSON in reply: %s", err);
-        return protocol_error(r, retryable, what);
-    }
-    const json_value *root = json_root(doc);
-    int ok = 0;
-    if (root->type != JSON_OBJECT) {
-        protocol_error(r, retryable, "reply is not a JSON object");
-    } else if (parse_error_object(root, r, retryable)) {
-        /* an error inside a 2xx body */
-    } else {
-        const json_value *choices = json_get(root, "choices");
-        if (!choices || choices->type != JSON_ARRAY || choices->len == 0) {
-            protocol_error(r, retryable, "reply has no choices");
-        } else {
-            r->choices = calloc(choices->len, sizeof *r->choices);
-            r->nchoices = (int)choices->len;
-            int bad = !r->choices;
-            size_t i = 0;
-            for (const json_value *c = choices->child; c && !bad; c = c->next, i++) {
-                /* place by "index" when it is a valid slot, else in order */
-                const json_value *idx = json_get(c, "index");
-                size_t slot = idx && idx->type == JSON_NUMBER && idx->number >= 0 &&
-                              idx->number < (double)choices->len ? (size_t)idx->number : i;
-                llm_choice *ch = &r->choices[slot];
-                if (ch->text || ch->finish_reason)
-                    ch = &r->choices[i];      /* duplicate index: keep both */
-                const json_value *message = json_get(c, "message");
-                const json_value *content = json_get(message, "content");
-                if (!message || message->type != JSON_OBJECT) {
-                    bad = 1;
-                    break;
-                }
-                if (content && content->type == JSON_STRING) {
-                    ch->text = dup_json_str(content);
-                    ch->len = content->len;
-                }
-                ch->finish_reason = dup_json_str(json_get(c, "finish_reason"));
-            }
-            if (bad) {
-                protocol_error(r, retryable, "reply has a choice without a message object");
-            } else {
-                const json_value *usage = json_get(root, "usage");
-                r->prompt_tokens = json_long(json_get(usage, "prompt_tokens"));
-                r->completion_tokens = json_long(json_get(usage, "completion_tokens"));
-                r->model = dup_json_str(json_get(root, "model"));
-                r->ok = ok = 1;
-            }
-        }
-    }
-    json_free(doc);
-    return ok;
-}
-
 /* ---- admission --------------------------------------------------------- */
 
 static double rand_unit(llm_t *llm)
@@ -425,7 +259,10 @@ static void wake_at(llm_t *llm, int ep, double when_ms)
     if (e->wake_timer)
         return;
     double delay = when_ms - loop_now_ms();
-    e->wake_timer = loop_timer_add(llm->loop, delay > 1 ? delay : 1, on_wake, e);
+    /* without the timer the queue would wait for an unrelated event, maybe
+     * forever: as lost as an allocation the loop cannot do without */
+    if (!(e->wake_timer = loop_timer_add(llm->loop, delay > 1 ? delay : 1, on_wake, e)))
+        oom_abort(sizeof(void *) * 4);
 }
 
 static void on_wake(loop_t *loop, void *ud)
@@ -466,18 +303,8 @@ static void on_http_done(const http_result *h, void *ud);
 static void send_attempt(llm_t *llm, llm_req *r)
 {
     endpoint *e = &llm->eps[r->ep];
-    struct curl_slist *hdr = NULL;
-    char auth[1024];
-    const char *key = e->key_env ? getenv(e->key_env) : NULL;
-    hdr = curl_slist_append(hdr, "Content-Type: application/json");
-    hdr = curl_slist_append(hdr, "Accept: application/json");
-    hdr = curl_slist_append(hdr, "User-Agent: slmmux/" SLMMUX_VERSION);
-    hdr = curl_slist_append(hdr, "Expect:");    /* no 100-continue round trip */
-    if (key && *key && strlen(key) < sizeof auth - 32) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
-        hdr = curl_slist_append(hdr, auth);
-        memset(auth, 0, sizeof auth);
-    }
+    /* the key is read at send time, so a rotated key is used from then on */
+    struct curl_slist *hdr = openai_headers(e->key_env ? getenv(e->key_env) : NULL);
     http_opts o = {
         .connect_timeout_ms = e->cfg.connect_timeout_ms,
         .total_timeout_ms = e->cfg.total_timeout_ms,
@@ -495,9 +322,9 @@ static void send_attempt(llm_t *llm, llm_req *r)
     if (!r->xfer) {
         e->in_flight--;
         llm->in_flight--;
-        llm_result *res = calloc(1, sizeof *res);
+        llm_result *res = xcalloc(1, sizeof *res);
         res->kind = "transport";
-        res->message = strdup("could not start the transfer (out of memory)");
+        res->message = xstrdup("could not start the transfer (out of memory)");
         finish(llm, r, res);
     }
 }
@@ -637,7 +464,7 @@ static void on_http_done(const http_result *h, void *ud)
     e->in_flight--;
     llm->in_flight--;
 
-    llm_result *res = calloc(1, sizeof *res);
+    llm_result *res = xcalloc(1, sizeof *res);
     int retryable = 0;
     res->status = h->status;
     res->latency_ms = h->elapsed_ms;
@@ -645,27 +472,14 @@ static void on_http_done(const http_result *h, void *ud)
         res->kind = transport_kind(h->code);
         char m[CURL_ERROR_SIZE + 64];
         snprintf(m, sizeof m, "%s (curl error %d)", h->error, (int)h->code);
-        res->message = strdup(m);
+        res->message = xstrdup(m);
         retryable = transport_retryable(h->code);
     } else if (h->status >= 200 && h->status < 300) {
-        llm_parse_reply(h->body, h->body_len, res, &retryable);
+        openai_parse_reply(h->body, h->body_len, res, &retryable);
         res->status = h->status;
     } else {
-        if (!parse_error_object_body(h->body, h->body_len, res, &retryable)) {
-            res->kind = "http";
-            buf_t m = BUF_INIT;
-            buf_printf(&m, "HTTP %ld", h->status);
-            if (h->body_len)
-                buf_printf(&m, ": %.*s", (int)(h->body_len > 300 ? 300 : h->body_len), h->body);
-            res->message = buf_steal(&m);
-        }
-        res->status = h->status;
-        long s = h->status;
-        int quota = s == 402 || (res->kind && strcmp(res->kind, "quota") == 0);
-        if (quota)
-            res->kind = "quota";
-        retryable = !quota && (s == 408 || s == 409 || s == 429 || s >= 500);
-        if (s == 429 && !quota) {
+        openai_parse_error(h->status, h->body, h->body_len, res, &retryable);
+        if (h->status == 429 && strcmp(res->kind, "quota") != 0) {
             llm->st.rate_limited++;
             double pause = h->retry_after_ms >= 0 && h->retry_after_ms <= RETRY_AFTER_CAP_MS
                          ? h->retry_after_ms : backoff_ms(llm, r->attempts);
@@ -683,28 +497,40 @@ static void on_http_done(const http_result *h, void *ud)
         llm->st.prompt_tokens += res->prompt_tokens;
         llm->st.completion_tokens += res->completion_tokens;
     }
+    const char *key = e->key_env ? getenv(e->key_env) : NULL;
     if (!res->ok && retryable && r->attempts <= e->cfg.max_retries) {
         double delay = h->retry_after_ms >= 0 && h->retry_after_ms <= RETRY_AFTER_CAP_MS
                      ? h->retry_after_ms : backoff_ms(llm, r->attempts);
-        if (llm->debug)
-            fprintf(stderr, "slmmux: %s: attempt %d failed (%s); retrying in %.0f ms\n",
-                    e->name, r->attempts, res->message ? res->message : res->kind, delay);
-        llm_result_free(res);
-        llm->st.retries++;
-        r->state = REQ_BACKOFF;
-        r->timer = loop_timer_add(llm->loop, delay, on_backoff_done, r);
-    } else {
-        if (!res->ok) {
-            /* the provider's words, with any key-shaped text removed */
-            const char *key = e->key_env ? getenv(e->key_env) : NULL;
-            buf_t m = BUF_INIT;
-            buf_printf(&m, "%s: %s (after %d attempt%s)", e->name, res->message ? res->message : "error",
-                       r->attempts, r->attempts == 1 ? "" : "s");
-            free(res->message);
-            res->message = llm_redact(m.data, m.len, key);
-            buf_free(&m);
+        uint64_t timer = loop_timer_add(llm->loop, delay, on_backoff_done, r);
+        if (timer) {
+            if (llm->debug) {
+                /* providers echo keys in their messages: this line too is output */
+                const char *why = res->message ? res->message : res->kind;
+                char *shown = openai_redact(why, strlen(why), key);
+                fprintf(stderr, "slmmux: %s: attempt %d failed (%s); retrying in %.0f ms\n",
+                        e->name, r->attempts, shown, delay);
+                free(shown);
+            }
+            llm_result_free(res);
+            llm->st.retries++;
+            r->state = REQ_BACKOFF;
+            r->timer = timer;
+            pump_all(llm);
+            return;
         }
-        finish(llm, r, res);
+        /* no timer (out of memory): this attempt's error is the outcome,
+         * rather than a request that never ends */
     }
+    if (!res->ok) {
+        /* the provider's words, with any key-shaped text removed */
+        buf_t m = BUF_INIT;
+        if (buf_printf(&m, "%s: %s (after %d attempt%s)", e->name, res->message ? res->message : "error",
+                       r->attempts, r->attempts == 1 ? "" : "s") < 0)
+            oom_abort(m.len);
+        free(res->message);
+        res->message = openai_redact(m.data, m.len, key);
+        buf_free(&m);
+    }
+    finish(llm, r, res);
     pump_all(llm);
 }

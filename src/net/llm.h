@@ -1,6 +1,6 @@
-/* llm: the OpenAI chat-completions wire protocol on top of http.c —
- * endpoints, admission (concurrency, requests/s, tokens/min), the retry
- * rules, and parsing replies into choices or a typed error.
+/* llm: chat-completion requests on top of http.c — endpoints, admission
+ * (concurrency, requests/s, tokens/min), the retry rules — with replies
+ * read into choices or a typed error by the wire format of openai.h.
  *
  * The request body is built by the caller (canonical JSON); llm only adds
  * headers, sends, classifies and retries. Keys are read from the environment
@@ -72,21 +72,13 @@ int llm_endpoint_supports_n(const llm_t *llm, int id);
 void llm_endpoint_disable_n(llm_t *llm, int id);
 
 /* Queue a request. body is the JSON to POST (copied); n is the number of
- * choices it asks for; est_tokens charges the tokens/min budget. */
+ * choices it asks for; est_tokens charges the tokens/min budget. NULL (and
+ * done is never called) for an unknown endpoint or when out of memory. */
 llm_req *llm_submit(llm_t *llm, int endpoint, const char *body, size_t body_len, int n,
                     double est_tokens, llm_done_fn done, void *ud);
 void llm_cancel(llm_t *llm, llm_req *req);   /* no callback */
 
 void llm_get_stats(const llm_t *llm, llm_stats *st);
 void llm_result_free(llm_result *r);
-
-/* Parse a 2xx body into r (exposed for tests). Returns 1 when it holds
- * choices, 0 with r->kind/message set when it is an error or malformed;
- * *retryable says whether trying again may help. */
-int llm_parse_reply(const char *body, size_t len, llm_result *r, int *retryable);
-
-/* Copy msg with secrets removed: the given key, and anything shaped like
- * an API key (sk-..., Bearer ...). Caller frees. */
-char *llm_redact(const char *msg, size_t len, const char *key);
 
 #endif
