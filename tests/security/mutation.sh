@@ -1,7 +1,7 @@
 #!/bin/sh
 # mutation.sh: proof that each security test guards something. For every
 # protection, rebuild the sandbox without it (-DSANDBOX_WEAKEN=bits, see
-# src/sandbox/) and run the tests that name it: they must FAIL. Then the
+# src/sandbox/internal.h) and run the tests that name it: they must FAIL. Then the
 # intact build must pass them. Exit status 0 only if every mutant was caught.
 # Run from the repository root after `make build/libslmmux.a` (make mutation).
 set -u

@@ -1,0 +1,70 @@
+/* seccomp: the filter that keeps a program off the network even where no
+ * network namespace can be made. It is a fixed BPF program, not a library's
+ * (libseccomp), because twelve instructions are easier to audit than a
+ * dependency, and it has to be installed between fork and execve, where only
+ * system calls are safe. */
+#include "sandbox/internal.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#if defined(__x86_64__)
+#define SECCOMP_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SECCOMP_ARCH AUDIT_ARCH_AARCH64
+#endif
+#ifndef __NR_io_uring_setup
+#define __NR_io_uring_setup 425
+#define __NR_io_uring_enter 426
+#define __NR_io_uring_register 427
+#endif
+
+#ifdef SECCOMP_ARCH
+/* socket() only for AF_UNIX and AF_NETLINK (bwrap brings up lo with it);
+ * io_uring refused (IORING_OP_SOCKET bypasses a socket() filter); another
+ * ABI (i386 int 0x80, x32 numbers) kills: its syscall numbers differ and
+ * i386 has socketcall(). Args are read little-endian (low word first). */
+static struct sock_filter seccomp_insns[] = {
+    /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+    /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_ARCH, 1, 0),
+    /* 2 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+    /* 3 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    /* 4 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 10, 0),   /* -> 15 */
+    /* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 4, 0),    /* -> 10 */
+    /* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 8, 0),
+    /* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_enter, 7, 0),
+    /* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_register, 6, 0),
+    /* 9 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    /* 10 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+    /* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 2, 0),       /* -> 14 */
+    /* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_NETLINK, 1, 0),    /* -> 14 */
+    /* 13 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EACCES & SECCOMP_RET_DATA)),
+    /* 14 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    /* 15 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+};
+#endif
+
+int seccomp_supported(void)
+{
+#ifdef SECCOMP_ARCH
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int seccomp_install(void)
+{
+#ifdef SECCOMP_ARCH
+    struct sock_fprog prog = {sizeof seccomp_insns / sizeof seccomp_insns[0], seccomp_insns};
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
