@@ -1,6 +1,6 @@
 /* http: HTTP POST transfers on the event loop (one curl multi handle driven
  * by curl_multi_socket_action from loop fd and timer events). One attempt
- * per transfer: retry policy lives in llm.c, which knows the wire format. */
+ * per transfer: retry policy lives in llm.c, the wire format in openai.c. */
 #ifndef SLMMUX_HTTP_H
 #define SLMMUX_HTTP_H
 #include <curl/curl.h>
