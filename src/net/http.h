@@ -35,6 +35,7 @@ typedef struct http_result {
  * transfer are freed when it returns: copy what you need. */
 typedef void (*http_done_fn)(const http_result *res, void *ud);
 
+/* A transfer engine on loop; NULL when out of memory. */
 http_t *http_new(loop_t *loop);
 void http_free(http_t *h);          /* aborts transfers without calling back */
 
@@ -46,6 +47,7 @@ http_xfer *http_post(http_t *h, const char *url, const struct curl_slist *header
 /* Abort a transfer without calling back. */
 void http_cancel(http_t *h, http_xfer *x);
 
+/* Transfers started and not yet done or cancelled. */
 int http_in_flight(const http_t *h);
 
 #endif

@@ -57,16 +57,22 @@ typedef struct llm_stats {
     long prompt_tokens, completion_tokens;
 } llm_stats;
 
+/* A client on loop with no endpoints; NULL when out of memory. */
 llm_t *llm_new(loop_t *loop);
 void llm_free(llm_t *llm);              /* cancels everything without calling back */
+/* Requests in flight over all endpoints at once (default 256; < 1 means 1). */
 void llm_set_global_limit(llm_t *llm, int max_in_flight);
+/* Trace transfers and retries to stderr (credentials redacted). */
 void llm_set_debug(llm_t *llm, int on);
 
 /* Returns the endpoint id (>= 0), or -1 with err filled. Re-adding a name
  * replaces its settings. */
 int llm_endpoint_add(llm_t *llm, const llm_endpoint_cfg *cfg, char *err, size_t errlen);
+/* The id of the endpoint called name, or -1. */
 int llm_endpoint_find(const llm_t *llm, const char *name);
+/* An endpoint's base URL without trailing '/' (part of a sample's identity). */
 const char *llm_endpoint_base_url(const llm_t *llm, int id);
+/* 1 while requests to it may ask for n > 1 choices. */
 int llm_endpoint_supports_n(const llm_t *llm, int id);
 /* A server ignored n: later requests to it ask one sample at a time. */
 void llm_endpoint_disable_n(llm_t *llm, int id);
@@ -78,7 +84,8 @@ llm_req *llm_submit(llm_t *llm, int endpoint, const char *body, size_t body_len,
                     double est_tokens, llm_done_fn done, void *ud);
 void llm_cancel(llm_t *llm, llm_req *req);   /* no callback */
 
+/* Counters since llm_new, with in_flight and queued as they are now. */
 void llm_get_stats(const llm_t *llm, llm_stats *st);
-void llm_result_free(llm_result *r);
+void llm_result_free(llm_result *r);    /* NULL is fine */
 
 #endif

@@ -1,8 +1,7 @@
 /* seccomp: the filter that keeps a program off the network even where no
- * network namespace can be made. It is a fixed BPF program, not a library's
- * (libseccomp), because twelve instructions are easier to audit than a
- * dependency, and it has to be installed between fork and execve, where only
- * system calls are safe. */
+ * network namespace can be made. It is a fixed BPF program of sixteen
+ * instructions, short enough to audit line by line, and it is installed
+ * between fork and execve, where only system calls are safe (child.c). */
 #include "sandbox/internal.h"
 
 #include <errno.h>
