@@ -14,7 +14,11 @@
 
 #include "base/buf.h"
 #include "answers/extract.h"
+#include "base/oom.h"
 #include "answers/vote.h"
+
+/* The generated text must be whole: a buffer that cannot grow ends the run. */
+#define PUT(call) do { if ((call) < 0) oom_abort(0); } while (0)
 
 static uint64_t rs = 0x243f6a8885a308d3ULL;
 static uint64_t rnd(void)
@@ -41,18 +45,18 @@ static void sentence(buf_t *b)
     int n = 8 + pick(12);
     for (int i = 0; i < n; i++) {
         if (i)
-            buf_putc(b, ' ');
+            PUT(buf_putc(b, ' '));
         int r = pick(20);
         if (r == 0)
-            buf_puts(b, latex[pick(9)]);
+            PUT(buf_puts(b, latex[pick(9)]));
         else if (r < 3)
-            buf_printf(b, "%d * %d = %d", 2 + pick(50), 2 + pick(9), pick(1000));
+            PUT(buf_printf(b, "%d * %d = %d", 2 + pick(50), 2 + pick(9), pick(1000)));
         else if (r < 4)
-            buf_printf(b, "$%d,%03d", 1 + pick(9), pick(1000));
+            PUT(buf_printf(b, "$%d,%03d", 1 + pick(9), pick(1000)));
         else
-            buf_puts(b, words[pick((int)(sizeof words / sizeof *words))]);
+            PUT(buf_puts(b, words[pick((int)(sizeof words / sizeof *words))]));
     }
-    buf_puts(b, ". ");
+    PUT(buf_puts(b, ". "));
 }
 
 static void prose(buf_t *b)
@@ -62,7 +66,7 @@ static void prose(buf_t *b)
         int s = 2 + pick(4);
         for (int i = 0; i < s; i++)
             sentence(b);
-        buf_puts(b, "\n\n");
+        PUT(buf_puts(b, "\n\n"));
     }
 }
 
@@ -76,7 +80,7 @@ static void corpus_add(corpus *c, size_t start)
 {
     if (c->n + 2 > c->cap) {
         c->cap = c->cap ? c->cap * 2 : 1024;
-        c->off = realloc(c->off, sizeof *c->off * (size_t)c->cap);
+        c->off = xrealloc(c->off, sizeof *c->off * (size_t)c->cap);
     }
     c->off[c->n++] = start;
     c->off[c->n] = c->text.len;
@@ -92,14 +96,14 @@ static void build(corpus *c, int kind, size_t bytes)
         prose(&c->text);
         int e = pick(3);
         if (kind == 0)
-            buf_printf(&c->text, "Therefore, the final answer is $\\boxed{%s}$.",
-                       e == 0 ? "\\frac{3}{4}" : e == 1 ? "(0,9) \\cup (9,36)" : "42");
+            PUT(buf_printf(&c->text, "Therefore, the final answer is $\\boxed{%s}$.",
+                           e == 0 ? "\\frac{3}{4}" : e == 1 ? "(0,9) \\cup (9,36)" : "42"));
         else if (kind == 1)
-            buf_printf(&c->text, e == 0 ? "#### %d" : e == 1 ? "The answer is \\boxed{%d}." : "So the answer is %d dollars.",
-                       pick(5000));
+            PUT(buf_printf(&c->text, e == 0 ? "#### %d" : e == 1 ? "The answer is \\boxed{%d}." : "So the answer is %d dollars.",
+                           pick(5000)));
         else
-            buf_printf(&c->text, e == 0 ? "##Answer: %c##" : e == 1 ? "The correct answer is (%c)." : "**Answer:** %c",
-                       'A' + pick(4));
+            PUT(buf_printf(&c->text, e == 0 ? "##Answer: %c##" : e == 1 ? "The correct answer is (%c)." : "**Answer:** %c",
+                           'A' + pick(4)));
         corpus_add(c, start);
     }
 }
@@ -183,7 +187,7 @@ static void bench_search(void)
 {
     enum { M = 20, Q = 500 };
     int w = vote_search_words(Q);
-    uint64_t *cor = calloc((size_t)M * w, 8), *wr = calloc((size_t)M * w, 8);
+    uint64_t *cor = xcalloc((size_t)M * w, 8), *wr = xcalloc((size_t)M * w, 8);
     for (int m = 0; m < M; m++)
         for (int q = 0; q < Q; q++) {
             int x = pick(100);

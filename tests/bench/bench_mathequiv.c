@@ -12,6 +12,7 @@
  * Prints one line of key=value figures (per second, CPU time).
  * Usage: bench_mathequiv [math_500.json] */
 #include "answers/extract.h"
+#include "base/oom.h"
 #include "net/json.h"
 #include "answers/mathequiv.h"
 
@@ -35,7 +36,7 @@ static char *slurp(const char *path, size_t *n)
     fseek(f, 0, SEEK_END);
     long sz = ftell(f);
     fseek(f, 0, SEEK_SET);
-    char *s = malloc(sz > 0 ? (size_t)sz : 1);
+    char *s = xmalloc(sz > 0 ? (size_t)sz : 1);
     *n = s ? fread(s, 1, (size_t)sz, f) : 0;
     fclose(f);
     return s;
@@ -61,9 +62,9 @@ int main(int argc, char **argv)
     }
     const json_value *root = json_root(doc);
     size_t n = root->len;
-    const char **ans = calloc(n, sizeof *ans);
-    size_t *alen = calloc(n, sizeof *alen), *blen = calloc(n, sizeof *blen);
-    char **box = calloc(n, sizeof *box), **norm = calloc(n, sizeof *norm);
+    const char **ans = xcalloc(n, sizeof *ans);
+    size_t *alen = xcalloc(n, sizeof *alen), *blen = xcalloc(n, sizeof *blen);
+    char **box = xcalloc(n, sizeof *box), **norm = xcalloc(n, sizeof *norm);
     size_t i = 0, bytes = 0;
     for (const json_value *p = root->child; p && i < n; p = p->next, i++) {
         size_t sl;

@@ -40,7 +40,7 @@ build() { # bits -> binary path
         objs="$objs $o"
     done
     $CC $CFLAGS -Isrc -Itests/unit -o $bin tests/security/test_sandbox_security.c \
-        $objs build/base/loop.o build/base/buf.o -lm && echo $bin
+        $objs build/base/loop.o build/base/buf.o build/base/oom.o -lm && echo $bin
 }
 
 rm -f "$out/tally"

@@ -4,6 +4,7 @@
  * test then fails. Usage: test_sandbox_security [test-name ...] (all when
  * none given; the list is printed by --list). */
 #include "check.h"
+#include "base/oom.h"
 #include "base/loop.h"
 #include "sandbox/sandbox.h"
 
@@ -39,7 +40,7 @@ static void got_free(got *g)
 
 static char *dup_bytes(const char *p, size_t n)
 {
-    char *s = malloc(n + 1);
+    char *s = xmalloc(n + 1);
     memcpy(s, p, n);
     s[n] = 0;
     return s;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "base/oom.h"
 #include "answers/extract.h"
 
 /* Checks one extraction against want (NULL = nothing found) and that the
@@ -325,7 +326,7 @@ static void test_truncated_and_random_replies_are_safe(void)
         size_t len = strlen(replies[k]);
         for (size_t cut = 0; cut <= len; cut++) {
             /* a private copy of exactly cut bytes, so ASan sees any overread */
-            char *t = malloc(cut ? cut : 1);
+            char *t = xmalloc(cut ? cut : 1);
             memcpy(t, replies[k], cut);
             check_all_extractors(t, cut, &bad);
             free(t);
@@ -335,7 +336,7 @@ static void test_truncated_and_random_replies_are_safe(void)
     const char alphabet[] = "\\{}$#*()[]-.,/0123456789 \n`ABCDabcdanswer:boxed";
     for (int round = 0; round < 3000; round++) {
         size_t len = (size_t)(round % 97);
-        char *t = malloc(len ? len : 1);
+        char *t = xmalloc(len ? len : 1);
         for (size_t i = 0; i < len; i++) {
             x ^= x << 13; x ^= x >> 7; x ^= x << 17;
             t[i] = (x >> 8) % 4 == 0 ? (char)(x >> 16) : alphabet[(x >> 16) % (sizeof alphabet - 1)];

@@ -8,9 +8,13 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/oom.h"
 #include "check.h"
 #include "answers/extract.h"
 #include "net/json.h"
+
+/* The generated text must be whole: a buffer that cannot grow ends the run. */
+#define PUT(call) do { if ((call) < 0) oom_abort(0); } while (0)
 
 static const char *data_dir(void)
 {
@@ -41,7 +45,7 @@ static int slurp(const char *name, buf_t *out)
     char chunk[65536];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(out, chunk, n);
+        PUT(buf_append(out, chunk, n));
     int bad = gz ? pclose(f) != 0 : (fclose(f), 0);
     if (bad || out->len == 0) {
         fprintf(stderr, "cannot read %s\n", path);
@@ -202,27 +206,27 @@ static void gpqa_record(const json_value *rec, int i, void *ud)
         return;
     st->letters++;
     buf_t r = BUF_INIT;
-    buf_printf(&r, "Let me work through this carefully.\n\n##Answer: %c##", letter);
+    PUT(buf_printf(&r, "Let me work through this carefully.\n\n##Answer: %c##", letter));
     st->format_ok += extract_choice(r.data, r.len, "ABCD") == letter;
     CHECK_MSG(extract_choice(r.data, r.len, "ABCD") == letter, "GPQA record %d: format line", i);
 
     /* The question and its choices echoed back, then an explicit answer:
      * the real text (units, LaTeX, "A 10^-8 eV" lines) must not win. */
     buf_reset(&r);
-    buf_append(&r, q, qlen);
-    buf_puts(&r, "\n\n");
+    PUT(buf_append(&r, q, qlen));
+    PUT(buf_puts(&r, "\n\n"));
     for (const json_value *c = json_get(rec, "choices") ? json_get(rec, "choices")->child : NULL; c; c = c->next) {
         size_t cl;
         const char *cs = json_str(c, &cl);
         if (cs) {
-            buf_append(&r, cs, cl);
-            buf_putc(&r, '\n');
+            PUT(buf_append(&r, cs, cl));
+            PUT(buf_putc(&r, '\n'));
         }
     }
     size_t echo = r.len;
     int none = extract_choice(r.data, echo, "ABCD");
     st->no_answer_hits += none != 0;
-    buf_printf(&r, "\nWeighing each option against the data, the correct answer is (%c).", letter);
+    PUT(buf_printf(&r, "\nWeighing each option against the data, the correct answer is (%c).", letter));
     int got = extract_choice(r.data, r.len, "ABCD");
     st->prose_ok += got == letter;
     CHECK_MSG(got == letter, "GPQA record %d: explicit answer after the echoed question", i);
@@ -259,17 +263,17 @@ static void he_record(const json_value *rec, int i, void *ud)
         return;
     }
     buf_t code = BUF_INIT, r = BUF_INIT;
-    buf_append(&code, prompt, pl);
-    buf_append(&code, sol, cl);
-    buf_printf(&r, "Here is the completed function `%s`:\n\n```python\n", ep);
-    buf_append(&r, code.data, code.len);
+    PUT(buf_append(&code, prompt, pl));
+    PUT(buf_append(&code, sol, cl));
+    PUT(buf_printf(&r, "Here is the completed function `%s`:\n\n```python\n", ep));
+    PUT(buf_append(&r, code.data, code.len));
     if (code.data[code.len - 1] != '\n')
-        buf_putc(&r, '\n');
+        PUT(buf_putc(&r, '\n'));
     /* what extract_code returns: the code without the line break that
      * precedes the closing fence */
     if (code.data[code.len - 1] == '\n')
         code.len--;
-    buf_puts(&r, "```\n\nThis implementation handles the edge cases in the docstring.\n");
+    PUT(buf_puts(&r, "```\n\nThis implementation handles the edge cases in the docstring.\n"));
     size_t n;
     char *got = extract_code(r.data, r.len, ep, &n);
     int ok = got && n == code.len && memcmp(got, code.data, n) == 0;
@@ -277,10 +281,10 @@ static void he_record(const json_value *rec, int i, void *ud)
     CHECK_MSG(ok, "HumanEval record %d (%s): code not extracted", i, ep);
     free(got);
     /* A usage block after the function, longer than the function itself. */
-    buf_printf(&r, "\nExample:\n\n```python\nprint(%s(...))\n", ep);
+    PUT(buf_printf(&r, "\nExample:\n\n```python\nprint(%s(...))\n", ep));
     for (int k = 0; k < 40; k++)
-        buf_puts(&r, "# a long explanation of the example output goes on here\n");
-    buf_puts(&r, "```\n");
+        PUT(buf_puts(&r, "# a long explanation of the example output goes on here\n"));
+    PUT(buf_puts(&r, "```\n"));
     got = extract_code(r.data, r.len, ep, &n);
     ok = got && n == code.len && memcmp(got, code.data, n) == 0;
     st->ok_with_usage += ok;

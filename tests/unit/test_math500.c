@@ -8,6 +8,7 @@
  *     answer written two ways in the dataset).
  * Run from the repository root; an optional argument names the file. */
 #include "check.h"
+#include "base/oom.h"
 #include "answers/extract.h"
 #include "net/json.h"
 #include "answers/mathequiv.h"
@@ -41,7 +42,7 @@ static char *slurp(const char *path, size_t *n)
     fseek(f, 0, SEEK_END);
     long sz = ftell(f);
     fseek(f, 0, SEEK_SET);
-    char *s = malloc(sz > 0 ? (size_t)sz : 1);
+    char *s = xmalloc(sz > 0 ? (size_t)sz : 1);
     *n = s ? fread(s, 1, (size_t)sz, f) : 0;
     fclose(f);
     return s;
@@ -78,7 +79,7 @@ int main(int argc, char **argv)
     const json_value *root = json_root(doc);
     size_t n = root->type == JSON_ARRAY ? root->len : 0;
     CHECK_MSG(n == 500, "%zu problems", n);
-    item *items = calloc(n ? n : 1, sizeof *items);
+    item *items = xcalloc(n ? n : 1, sizeof *items);
 
     /* 1. answer vs the solution's last box */
     double t0 = now_s();

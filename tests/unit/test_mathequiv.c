@@ -3,6 +3,7 @@
  * directions. Run from the repository root; an optional argument names
  * another fixture file. */
 #include "check.h"
+#include "base/oom.h"
 #include "answers/mathequiv.h"
 #include "answers/mathexpr.h"
 #include "answers/mathnum.h"
@@ -395,7 +396,7 @@ static void test_numeric_core(void)
 static void test_bounds(void)
 {
     size_t n = 200000;
-    char *s = malloc(n + 1);
+    char *s = xmalloc(n + 1);
     double t0 = now_s();
 
     memset(s, '(', n / 2);

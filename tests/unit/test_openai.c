@@ -2,6 +2,7 @@
  * choices, the error shapes providers send (OpenAI, vLLM, plain text, an
  * error inside a 2xx), status classification, redaction and the headers. */
 #include "check.h"
+#include "base/oom.h"
 #include "net/openai.h"
 
 #include <stdlib.h>
@@ -9,14 +10,14 @@
 
 static llm_result *reply(const char *body, int *ok, int *retry)
 {
-    llm_result *r = calloc(1, sizeof *r);
+    llm_result *r = xcalloc(1, sizeof *r);
     *ok = openai_parse_reply(body, strlen(body), r, retry);
     return r;
 }
 
 static llm_result *error_reply(long status, const char *body, int *retry)
 {
-    llm_result *r = calloc(1, sizeof *r);
+    llm_result *r = xcalloc(1, sizeof *r);
     openai_parse_error(status, body, strlen(body), r, retry);
     return r;
 }

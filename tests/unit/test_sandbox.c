@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "base/oom.h"
 #include "base/loop.h"
 #include "sandbox/sandbox.h"
 
@@ -29,7 +30,7 @@ static void got_free(got *g)
 
 static char *dup_bytes(const char *p, size_t n)
 {
-    char *s = malloc(n + 1);
+    char *s = xmalloc(n + 1);
     memcpy(s, p, n);
     s[n] = 0;
     return s;
@@ -152,7 +153,7 @@ static void test_stdin_and_files(loop_t *loop)
     /* 1 MiB of stdin: more than a socket buffer, so it goes out in pieces
      * as the program reads */
     size_t n = 1 << 20;
-    char *data = malloc(n);
+    char *data = xmalloc(n);
     for (size_t i = 0; i < n; i++)
         data[i] = (char)('a' + i % 26);
     data[n - 1] = 0;            /* NULs pass */

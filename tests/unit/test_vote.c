@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "base/oom.h"
 #include "answers/vote.h"
 
 #define MAXA 16
@@ -359,8 +360,8 @@ static void test_search_matches_brute_force(void)
     for (int t = 0; t < 5; t++) {
         rng_state = seeds[t];
         int n = 10, q = qs[t], words = vote_search_words(q);
-        uint8_t *cor = calloc((size_t)n * q, 1), *wr = calloc((size_t)n * q, 1);
-        uint64_t *cb = calloc((size_t)n * words, 8), *wb = calloc((size_t)n * words, 8);
+        uint8_t *cor = xcalloc((size_t)n * q, 1), *wr = xcalloc((size_t)n * q, 1);
+        uint64_t *cb = xcalloc((size_t)n * words, 8), *wb = xcalloc((size_t)n * words, 8);
         for (int m = 0; m < n; m++)
             for (int j = 0; j < q; j++) {
                 uint64_t x = rng() % 100;
