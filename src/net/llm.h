@@ -49,7 +49,9 @@ typedef struct llm_result {
 } llm_result;
 
 /* Called once with the final outcome, from the loop (never from inside a
- * curl callback). The callee owns r and frees it with llm_result_free. */
+ * curl callback), or from inside llm_submit itself when the transfer could
+ * not even start (out of memory): a caller links its state before it
+ * submits. The callee owns r and frees it with llm_result_free. */
 typedef void (*llm_done_fn)(llm_result *r, void *ud);
 
 typedef struct llm_stats {
