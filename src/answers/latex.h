@@ -49,11 +49,14 @@ static inline int latex_name_is(const char *s, size_t len, const char *name)
     return strlen(name) == len && memcmp(s, name, len) == 0;
 }
 
-/* The command at s[i] is \name, whole ("\in" is not "\infty"). */
+/* The command at s[i] is \name, whole ("\in" is not "\infty"); name is
+ * letters only. Compared first and measured after, so that a command that
+ * is not name costs a byte or two, not a walk over its letters. */
 static inline int latex_cmd_is(const char *s, size_t n, size_t i, const char *name)
 {
-    size_t L = latex_cmd_len(s, n, i);
-    return L && latex_name_is(s + i + 1, L, name);
+    size_t L = strlen(name);
+    return i < n && s[i] == '\\' && n - i - 1 >= L && memcmp(s + i + 1, name, L) == 0 &&
+           (n - i - 1 == L || !latex_is_letter(s[i + 1 + L]));
 }
 
 /* The index of the first byte at or after i that is not a space (' ' only:
