@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bind/lmux.h"
+#include "bind/host.h"
 
 static const char usage_text[] =
     "usage: slmmux run RECIPE [options]      run a recipe (a Lua file)\n"
@@ -176,7 +176,7 @@ static int run(lua_State *L, const char *home, const char *script, int builtin)
         fprintf(stderr, "slmmux: %s\n", lua_tostring(L, -1));
         return 1;
     }
-    if (lmux_run_main(L, 0) != 0) {
+    if (host_run_main(L, 0) != 0) {
         fprintf(stderr, "slmmux: %s\n", lua_tostring(L, -1));
         return 1;
     }
@@ -217,7 +217,7 @@ int main(int argc, char **argv)
     *(void **)lua_getextraspace(L) = NULL;  /* new threads copy it: non-tasks */
     luaL_openlibs(L);
     set_paths(L, home);
-    if (lmux_open(L) != 0) {
+    if (host_open(L) != 0) {
         fprintf(stderr, "slmmux: %s\n", lua_tostring(L, -1));
         lua_close(L);
         return 1;
@@ -225,7 +225,7 @@ int main(int argc, char **argv)
     int rc = parse_run_args(L, argc, argv, is_run ? 3 : 2);
     if (rc == 0)
         rc = run(L, home, is_run ? argv[2] : "store_cli", is_store);
-    lmux_close(L);
+    host_close(L);
     lua_close(L);
     return rc;
 }

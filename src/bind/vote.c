@@ -1,4 +1,35 @@
-/* lmux_vote: mux.vote.* over vote.c.
+/* vote: the Lua face of vote.c, the table mux.vote.
+ *
+ * Answers are Lua arrays of strings in which false (or nil, with an explicit
+ * n) marks a sample with no answer; such entries never group, not even
+ * with each other. Their length is opts.n, else #answers (use false, not
+ * nil, for failures when relying on #). Options common to all:
+ *   equiv = "exact" (default: byte equality) | "math" (math_equiv with the
+ *           default options) | function(a, b) -> truthy. A function may
+ *           not yield; its errors propagate.
+ *
+ *   count(answers [, opts])  -> {{answer=, count=, first=}, ...}
+ *       groups by count descending, then first appearance; first is the
+ *       1-based index of the group's first member (its representative).
+ *   mux(per_model [, opts])  -> {answer=, model=, index=, confidence=, reason=,
+ *                                per_model = {{model=, answer=, count=, k=, confidence=}, ...}}
+ *       per_model = {{model = name, answers = {...} [, n = k]}, ...}.
+ *       SLM-MUX Algorithm 1: see vote.h. k counts failed samples.
+ *       opts.accuracy = {acc1, acc2, ...} (by position) or {[name] = acc};
+ *       missing accuracies are unknown (they lose accuracy tie-breaks).
+ *       reason is "confidence", "tie_accuracy", "tie_order" or "no_answer";
+ *       with "no_answer", answer, model and index are nil, confidence 0.
+ *   majority(answers [, opts])            -> answer, count   (nil, 0 if none)
+ *   weighted(answers, weights [, opts])   -> answer, weight  (nil, 0 if none)
+ *       weights[i] (numbers) weigh answers[i]; ties go to first appearance.
+ *   weighted(per_model [, opts])          -> answer, weight, model
+ *       each model's answers weigh that model's confidence (top count / k).
+ *   search{correct =, wrong =, lambda = 1.0, max_size = #correct}
+ *       -> {[size] = {models = {i, ...}, score=, union=, contradiction=}}
+ *       correct[m][q] / wrong[m][q]: booleans, model m right / consistently
+ *       wrong on question q (wrong may be omitted: never). At most 32
+ *       models; every row must have the same length. See vote_search.
+ * Misuse raises an error naming the argument; unknown options raise.
  *
  * Memory: every array handed to vote.c is a Lua userdata, so an error
  * raised midway (a bad argument, or an error in a Lua equiv function) leaks
@@ -7,7 +38,7 @@
  * string vote.c is still comparing. An equiv function runs under lua_pcall:
  * its error is kept and raised once vote.c has returned (vote.c mallocs
  * internally, and a longjmp through it would leak). */
-#include "bind/lmux_vote.h"
+#include "bind/bind.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -16,7 +47,6 @@
 #include <lauxlib.h>
 
 #include "answers/mathequiv.h"
-#include "bind/lmux_host.h"
 #include "answers/vote.h"
 
 typedef struct eqctx {
@@ -85,7 +115,7 @@ static int get_options(lua_State *L, int arg, const char *const *names, eqctx *e
     int present = !lua_isnoneornil(L, arg);
     if (present) {
         luaL_checktype(L, arg, LUA_TTABLE);
-        lmux_check_options(L, arg, names);
+        check_options(L, arg, names);
         lua_getfield(L, arg, "equiv");
     } else {
         lua_pushnil(L);
@@ -441,7 +471,7 @@ static int v_search(lua_State *L)
 {
     static const char *const names[] = {"correct", "wrong", "lambda", "max_size", NULL};
     luaL_checktype(L, 1, LUA_TTABLE);
-    lmux_check_options(L, 1, names);
+    check_options(L, 1, names);
     if (lua_getfield(L, 1, "correct") != LUA_TTABLE)
         luaL_argerror(L, 1, "field 'correct' must be a table (per model, a table of booleans per question)");
     int n_models = (int)lua_rawlen(L, -1);
@@ -515,7 +545,7 @@ static int v_search(lua_State *L)
     return 1;
 }
 
-void lmux_open_vote(lua_State *L)
+void lvote_register(lua_State *L)
 {
     static const luaL_Reg funcs[] = {{"count", v_count}, {"mux", v_mux}, {"majority", v_majority},
                                      {"weighted", v_weighted}, {"search", v_search}, {NULL, NULL}};

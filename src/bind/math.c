@@ -1,5 +1,18 @@
-/* lmux_math: Lua bindings of mathequiv.h. See lmux_math.h. */
-#include "bind/lmux_math.h"
+/* math: the Lua face of mathequiv.c, the table mux.math.
+ *
+ *   normalize(s)                -> string
+ *       math_normalize: the canonical form of a MATH answer (mathnorm.h).
+ *   equiv(ref, cand [, opts])   -> boolean
+ *       math_equiv (mathequiv.h documents the rules and defaults).
+ *       opts = {ordered_lists = bool, require_reduced = bool,
+ *               rel_tol = number in [0, 1), points = integer 1..32,
+ *               seed = integer 0..2^32-1}; omitted fields keep defaults.
+ *
+ * Strings are taken with their lengths (NUL bytes allowed); numbers are
+ * accepted where a string is expected, as Lua does. A wrong type, an
+ * option out of range or an unknown option name raises an error naming the
+ * argument (and the option). */
+#include "bind/bind.h"
 
 #include "answers/mathequiv.h"
 
@@ -90,7 +103,7 @@ static int lmath_equiv(lua_State *L)
     return 1;
 }
 
-void lmux_open_math(lua_State *L)
+void lmath_register(lua_State *L)
 {
     static const luaL_Reg funcs[] = {{"normalize", lmath_normalize}, {"equiv", lmath_equiv}, {NULL, NULL}};
     luaL_newlib(L, funcs);

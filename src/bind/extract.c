@@ -1,5 +1,16 @@
-/* lmux_extract: mux.extract.* over extract.c (and math_normalize). */
-#include "bind/lmux_extract.h"
+/* extract: the Lua face of extract.c, the table mux.extract.
+ *
+ *   boxed(text [, {which = "last"|"first"}])   -> string | nil
+ *   math(text)                                 -> string | nil
+ *       math_normalize of the last box (MATH answers ready to compare)
+ *   number(text)                               -> string | nil   (GSM8K)
+ *   choice(text [, letters = "ABCD"])          -> "A".."Z" | nil (GPQA)
+ *   code(text [, entry_point])                 -> string | nil   (HumanEval)
+ *
+ * Each returns a string or nil, never "". Rules: see extract.h. A wrong
+ * argument type, an unknown option or a letters string that is not upper
+ * case A-Z raises an error naming the argument. */
+#include "bind/bind.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -8,7 +19,6 @@
 #include <lauxlib.h>
 
 #include "answers/extract.h"
-#include "bind/lmux_host.h"
 #include "answers/mathequiv.h"
 
 /* Pushes s (malloc'd by extract, freed here) or nil. NULL with ENOMEM is
@@ -35,7 +45,7 @@ static int ex_boxed(lua_State *L)
         static const char *const opts[] = {"which", NULL};
         static const char *const which[] = {"first", "last", NULL};
         luaL_checktype(L, 2, LUA_TTABLE);
-        lmux_check_options(L, 2, opts);
+        check_options(L, 2, opts);
         lua_getfield(L, 2, "which");
         if (!lua_isnil(L, -1)) {
             const char *w = lua_tostring(L, -1);
@@ -108,7 +118,7 @@ static int ex_code(lua_State *L)
     return push_result(L, r, n);
 }
 
-void lmux_open_extract(lua_State *L)
+void lextract_register(lua_State *L)
 {
     static const luaL_Reg funcs[] = {{"boxed", ex_boxed}, {"math", ex_math}, {"number", ex_number},
                                      {"choice", ex_choice}, {"code", ex_code}, {NULL, NULL}};

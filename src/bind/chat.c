@@ -1,4 +1,4 @@
-/* lmux_chat: mux.chat — one prompt, k samples, through the store.
+/* chat: mux.chat — one prompt, k samples, through the store.
  *
  * A sample's identity is (endpoint base URL, the canonical request without
  * n, sample index): its SHA-256 keys the store. Stored samples are reused;
@@ -11,7 +11,7 @@
 
 #include "base/buf.h"
 #include "net/json.h"
-#include "bind/lmux_host.h"
+#include "bind/bind.h"
 #include "store/sha256.h"
 #include "store/store.h"
 
@@ -31,8 +31,8 @@ typedef struct slot {
 typedef struct chat_part chat_part;
 
 typedef struct chat_call {
-    lmux_host *h;
-    lmux_task *t;
+    host_t *h;
+    task_t *t;
     int ep, k, pending;
     int from_store;
     uint8_t key[32];
@@ -124,9 +124,9 @@ static const char *const req_fields[] = {"model", "messages", "temperature", "to
     "max_tokens", "n", "seed", "stop", "endpoint", NULL};
 
 /* Validates req (index 1) and fills c's canonical texts. Raises on misuse. */
-static void build_request(lua_State *L, lmux_host *h, chat_call *c)
+static void build_request(lua_State *L, host_t *h, chat_call *c)
 {
-    lmux_check_fields(L, 1, "mux.chat: req", req_fields);
+    check_fields(L, 1, "mux.chat: req", req_fields);
     if (lua_getfield(L, 1, "endpoint") != LUA_TSTRING)
         luaL_error(L, "mux.chat: req.endpoint must name a configured endpoint");
     c->ep = llm_endpoint_find(h->llm, lua_tostring(L, -1));
@@ -230,7 +230,7 @@ static void chat_free(chat_call *c)
     free(c);
 }
 
-void lmux_chat_cancel_all(lmux_host *h)
+void chat_cancel_all(host_t *h)
 {
     while (h->chats)
         chat_free(h->chats);
@@ -251,7 +251,7 @@ static void record_error(chat_call *c, const llm_result *r)
 
 static void store_new_samples(chat_call *c)
 {
-    lmux_host *h = c->h;
+    host_t *h = c->h;
     if (!h->store)
         return;
     int wrote = 0;
@@ -277,7 +277,7 @@ static void store_new_samples(chat_call *c)
         wrote = 1;
     }
     if (wrote)
-        lmux_store_touched(h);
+        host_store_touched(h);
 }
 
 static void on_part_done(llm_result *r, void *ud)
@@ -324,7 +324,7 @@ static void on_part_done(llm_result *r, void *ud)
     free(p);
     if (--c->pending == 0) {
         store_new_samples(c);
-        lmux_task_ready(c->h, c->t);
+        task_ready(c->h, c->t);
     }
 }
 
@@ -485,8 +485,8 @@ static int lookup_stored(lua_State *L, chat_call *c)
 static int l_chat(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
-    lmux_task *t = lmux_check_task(L, "mux.chat");      /* before any side effect */
-    lmux_host *h = lmux_host_of(L);
+    task_t *t = task_check(L, "mux.chat");      /* before any side effect */
+    host_t *h = host_get();
     chat_call *c = calloc(1, sizeof *c);
     if (!c)
         return luaL_error(L, "out of memory");
@@ -542,12 +542,11 @@ static int l_chat(lua_State *L)
         store_new_samples(c);
         return chat_results(L, c);
     }
-    return lmux_park(L, t, (lua_KContext)c, chat_k);
+    return task_park(L, t, (lua_KContext)c, chat_k);
 }
 
-void lmux_open_chat(lua_State *L)
+void chat_register(lua_State *L)
 {
-    lua_pushlightuserdata(L, lmux_host_global());
-    lua_pushcclosure(L, l_chat, 1);
+    lua_pushcfunction(L, l_chat);
     lua_setfield(L, -2, "chat");
 }

@@ -1,4 +1,4 @@
-/* lmux_exec: mux.exec — run a program in the sandbox as a loop event.
+/* exec: mux.exec — run a program in the sandbox as a loop event.
  *
  * Runs beyond the host's limit (twice the cores: each run is CPU-bound)
  * wait in a FIFO, so a recipe may start hundreds and the machine still
@@ -7,12 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bind/lmux_host.h"
+#include "bind/bind.h"
 #include "sandbox/sandbox.h"
 
 typedef struct exec_call {
-    lmux_host *h;
-    lmux_task *t;
+    host_t *h;
+    task_t *t;
     sandbox_spec spec;
     char **argv;
     int argc;
@@ -84,7 +84,7 @@ static void on_done(sandbox_result *r, void *ud)
         c->err_len = r->err_len;
     }
     running--;
-    lmux_task_ready(c->h, c->t);
+    task_ready(c->h, c->t);
     start_next(c->h->loop);
 }
 
@@ -99,7 +99,7 @@ static void start_next(loop_t *loop)
             running++;
         } else {
             c->status = SANDBOX_ERROR;
-            lmux_task_ready(c->h, c->t);
+            task_ready(c->h, c->t);
         }
     }
 }
@@ -181,7 +181,7 @@ static const char *const spec_fields[] = {"argv", "stdin", "files", "cpu", "wall
  * stack may change while the run is queued). Raises on misuse. */
 static void read_spec(lua_State *L, exec_call *c)
 {
-    lmux_check_fields(L, 1, "mux.exec", spec_fields);
+    check_fields(L, 1, "mux.exec", spec_fields);
     if (lua_getfield(L, 1, "argv") != LUA_TTABLE)
         luaL_error(L, "mux.exec: argv must be an array of strings");
     c->argc = (int)luaL_len(L, -1);
@@ -236,13 +236,13 @@ static void read_spec(lua_State *L, exec_call *c)
 static int l_exec(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
-    lmux_task *t = lmux_check_task(L, "mux.exec");
+    task_t *t = task_check(L, "mux.exec");
     /* c lives in a userdata on the task's stack: a misuse error below, or a
      * run abandoned at shutdown, leaves it to the GC, which frees its parts */
     exec_call *c = lua_newuserdatauv(L, sizeof *c, 0);
     memset(c, 0, sizeof *c);
     luaL_setmetatable(L, "slmmux.exec_call");
-    c->h = lmux_host_of(L);
+    c->h = host_get();
     c->t = t;
     read_spec(L, c);
     if (queue_tail)
@@ -251,7 +251,7 @@ static int l_exec(lua_State *L)
         queue_head = c;
     queue_tail = c;
     start_next(c->h->loop);
-    return lmux_park(L, t, (lua_KContext)c, exec_k);
+    return task_park(L, t, (lua_KContext)c, exec_k);
 }
 
 static int l_isolation(lua_State *L)
@@ -260,14 +260,13 @@ static int l_isolation(lua_State *L)
     return 1;
 }
 
-void lmux_open_exec(lua_State *L)
+void exec_register(lua_State *L)
 {
     luaL_newmetatable(L, "slmmux.exec_call");
     lua_pushcfunction(L, call_gc);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
-    lua_pushlightuserdata(L, lmux_host_global());
-    lua_pushcclosure(L, l_exec, 1);
+    lua_pushcfunction(L, l_exec);
     lua_setfield(L, -2, "exec");
     lua_pushcfunction(L, l_isolation);
     lua_setfield(L, -2, "isolation");
