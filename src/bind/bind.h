@@ -17,6 +17,7 @@
 
 typedef struct store store_t;
 typedef struct task task_t;
+typedef struct call call_t;
 
 /* ---- host.c: the one host of this process ---------------------------- */
 
@@ -29,7 +30,7 @@ typedef struct host {
     uint64_t commit_timer;
     task_t *ready_head, *ready_tail;
     int live_tasks;
-    struct chat_call *chats;    /* parked chat calls, freed at shutdown */
+    call_t *parked;             /* calls waiting for an event: cancelled at shutdown */
 } host_t;
 
 host_t *host_get(void);
@@ -65,6 +66,51 @@ int task_state(const task_t *t);
 /* Pushes a finished task's error (failed) or its results table. */
 void task_push_outcome(lua_State *L, const task_t *t);
 
+/* ---- call.c: one lifetime scheme for what a binding holds --------------
+ *
+ * C memory a binding holds while it may still raise lives in a userdata
+ * whose __gc frees it, so an error (a misuse, out of memory) leaks nothing.
+ * A yielding binding's state is such a userdata, a call: made with
+ * call_new before anything can raise, parked with call_park (which puts it
+ * on the host's list, so shutdown can stop its work), ended with call_end
+ * in the continuation once the results are pushed. The userdata stays on
+ * the parked task's stack, which keeps it alive while it waits. */
+
+typedef struct call_class {
+    const char *name;               /* the metatable's name */
+    /* Stop the work in flight (a transfer, a queued run, a timer) so that
+     * no callback touches the call again. Runs only on a parked call. */
+    void (*cancel)(call_t *c);
+    /* Free what the call owns; runs once, never on a parked call. */
+    void (*release)(call_t *c);
+} call_class;
+
+struct call {                       /* the first member of every call */
+    const call_class *cls;
+    host_t *h;
+    task_t *t;
+    call_t *prev, *next;            /* on h->parked while parked */
+    int parked, released;
+};
+
+/* The metatable of cls's userdata (at registration). */
+void call_register(lua_State *L, const call_class *cls);
+/* Pushes a zeroed userdata of size bytes (a struct starting with call_t)
+ * for task t and returns it. */
+void *call_new(lua_State *L, const call_class *cls, size_t size, task_t *t);
+/* Parks c's task until task_ready; k gets c as its context. */
+int call_park(lua_State *L, call_t *c, lua_KFunction k);
+/* Takes c off the host's list (cancelling its work) and releases it. Safe
+ * to call again; __gc calls it too. */
+void call_end(call_t *c);
+/* Shutdown: cancel every parked call (their memory goes with lua_close). */
+void call_cancel_all(host_t *h);
+
+/* A scratch pointer for C memory a binding gets from a C function (e.g. an
+ * extracted answer) and must free after pushing it: pushes a userdata
+ * whose __gc frees *box, so a raise in between leaks nothing. */
+void **call_box(lua_State *L);
+
 /* ---- check.c: argument checks ---------------------------------------- */
 
 /* Raise luaL_argerror(idx, "unknown option 'x'") when the options table at
@@ -85,8 +131,5 @@ void lextract_register(lua_State *L);   /* extract */
 void lmath_register(lua_State *L);      /* math */
 void lvote_register(lua_State *L);      /* vote */
 void lstore_register(lua_State *L);     /* store */
-
-/* Cancel and free every parked chat call (shutdown). */
-void chat_cancel_all(host_t *h);
 
 #endif

@@ -6,8 +6,11 @@
  * endpoint supports it. With a seed s, sample i is requested with seed s+i,
  * so a resumed or extended run asks for exactly what an uninterrupted run
  * would have asked for. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/oom.h"
 
 #include "base/buf.h"
 #include "net/json.h"
@@ -31,8 +34,7 @@ typedef struct slot {
 typedef struct chat_part chat_part;
 
 typedef struct chat_call {
-    host_t *h;
-    task_t *t;
+    call_t call;                /* first: a chat call is a call (bind.h) */
     int ep, k, pending;
     int from_store;
     uint8_t key[32];
@@ -48,7 +50,6 @@ typedef struct chat_call {
     long err_status;
     int attempts;
     double latency_ms;
-    struct chat_call *prev, *next;
 } chat_call;
 
 struct chat_part {
@@ -60,20 +61,29 @@ struct chat_part {
 
 /* ---- building the canonical request ------------------------------------ */
 
-static void put_key(buf_t *b, const char *k, int *first)
+/* Every write to the request is checked: a short write would change the
+ * sample's identity. The buffers belong to the call's userdata, so the
+ * raise frees them. */
+static void chat_ok(lua_State *L, int rc)
+{
+    if (rc < 0)
+        luaL_error(L, "mux.chat: not enough memory");
+}
+
+static void put_key(lua_State *L, buf_t *b, const char *k, int *first)
 {
     if (!*first)
-        buf_putc(b, ',');
+        chat_ok(L, buf_putc(b, ','));
     *first = 0;
-    json_write_string(b, k, strlen(k));
-    buf_putc(b, ':');
+    chat_ok(L, json_write_string(b, k, strlen(k)));
+    chat_ok(L, buf_putc(b, ':'));
 }
 
 static void put_lua_string(buf_t *b, lua_State *L, int idx)
 {
     size_t n;
     const char *s = lua_tolstring(L, idx, &n);
-    json_write_string(b, s, n);
+    chat_ok(L, json_write_string(b, s, n));
 }
 
 static void check_messages(lua_State *L, int idx, buf_t *b)
@@ -81,31 +91,31 @@ static void check_messages(lua_State *L, int idx, buf_t *b)
     luaL_argcheck(L, lua_type(L, idx) == LUA_TTABLE, 1, "req.messages must be an array of {role=, content=}");
     lua_Integer n = luaL_len(L, idx);
     luaL_argcheck(L, n >= 1, 1, "req.messages must not be empty");
-    buf_putc(b, '[');
+    chat_ok(L, buf_putc(b, '['));
     for (lua_Integer i = 1; i <= n; i++) {
         if (lua_rawgeti(L, idx, i) != LUA_TTABLE)
             luaL_error(L, "req.messages[%d] must be a table {role=, content=}", (int)i);
         int m = lua_gettop(L);
         if (i > 1)
-            buf_putc(b, ',');
+            chat_ok(L, buf_putc(b, ','));
         int first = 1;
-        buf_putc(b, '{');
+        chat_ok(L, buf_putc(b, '{'));
         if (lua_getfield(L, m, "role") != LUA_TSTRING)
             luaL_error(L, "req.messages[%d].role must be a string", (int)i);
-        put_key(b, "role", &first);
+        put_key(L, b, "role", &first);
         put_lua_string(b, L, -1);
         if (lua_getfield(L, m, "content") != LUA_TSTRING)
             luaL_error(L, "req.messages[%d].content must be a string", (int)i);
-        put_key(b, "content", &first);
+        put_key(L, b, "content", &first);
         put_lua_string(b, L, -1);
         if (lua_getfield(L, m, "name") == LUA_TSTRING) {
-            put_key(b, "name", &first);
+            put_key(L, b, "name", &first);
             put_lua_string(b, L, -1);
         }
-        buf_putc(b, '}');
+        chat_ok(L, buf_putc(b, '}'));
         lua_settop(L, m - 1);
     }
-    buf_putc(b, ']');
+    chat_ok(L, buf_putc(b, ']'));
 }
 
 static void put_number_field(lua_State *L, buf_t *b, const char *name, int integer, int *first)
@@ -114,8 +124,8 @@ static void put_number_field(lua_State *L, buf_t *b, const char *name, int integ
     if (type != LUA_TNIL) {
         if (type != LUA_TNUMBER || (integer && !lua_isinteger(L, -1)))
             luaL_error(L, "req.%s must be %s", name, integer ? "an integer" : "a number");
-        put_key(b, name, first);
-        json_write_number(b, lua_tonumber(L, -1));
+        put_key(L, b, name, first);
+        chat_ok(L, json_write_number(b, lua_tonumber(L, -1)));
     }
     lua_pop(L, 1);
 }
@@ -136,14 +146,14 @@ static void build_request(lua_State *L, host_t *h, chat_call *c)
 
     buf_t *b = &c->prefix;
     int first = 1;
-    buf_putc(b, '{');
+    chat_ok(L, buf_putc(b, '{'));
     if (lua_getfield(L, 1, "model") != LUA_TSTRING)
         luaL_error(L, "mux.chat: req.model must be a string");
-    put_key(b, "model", &first);
+    put_key(L, b, "model", &first);
     put_lua_string(b, L, -1);
     lua_pop(L, 1);
     lua_getfield(L, 1, "messages");
-    put_key(b, "messages", &first);
+    put_key(L, b, "messages", &first);
     check_messages(L, lua_gettop(L), b);
     lua_pop(L, 1);
     put_number_field(L, b, "temperature", 0, &first);
@@ -155,21 +165,21 @@ static void build_request(lua_State *L, host_t *h, chat_call *c)
     lua_pop(L, 1);
     int type = lua_getfield(L, 1, "stop");
     if (type == LUA_TSTRING) {
-        put_key(b, "stop", &first);
+        put_key(L, b, "stop", &first);
         put_lua_string(b, L, -1);
     } else if (type == LUA_TTABLE) {
-        put_key(b, "stop", &first);
-        buf_putc(b, '[');
+        put_key(L, b, "stop", &first);
+        chat_ok(L, buf_putc(b, '['));
         lua_Integer n = luaL_len(L, -1);
         for (lua_Integer i = 1; i <= n; i++) {
             if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
                 luaL_error(L, "mux.chat: req.stop[%d] must be a string", (int)i);
             if (i > 1)
-                buf_putc(b, ',');
+                chat_ok(L, buf_putc(b, ','));
             put_lua_string(b, L, -1);
             lua_pop(L, 1);
         }
-        buf_putc(b, ']');
+        chat_ok(L, buf_putc(b, ']'));
     } else if (type != LUA_TNIL) {
         luaL_error(L, "mux.chat: req.stop must be a string or an array of strings");
     }
@@ -192,30 +202,33 @@ static void build_request(lua_State *L, host_t *h, chat_call *c)
     lua_pop(L, 1);
 
     /* the identity: base URL, then the request as sent minus n, seed as given */
-    buf_printf(&c->canon, "%s\n", llm_endpoint_base_url(h->llm, c->ep));
-    buf_append(&c->canon, c->prefix.data, c->prefix.len);
+    chat_ok(L, buf_printf(&c->canon, "%s\n", llm_endpoint_base_url(h->llm, c->ep)));
+    chat_ok(L, buf_append(&c->canon, c->prefix.data, c->prefix.len));
     if (c->has_seed)
-        buf_printf(&c->canon, ",\"seed\":%lld", (long long)c->seed);
-    buf_putc(&c->canon, '}');
+        chat_ok(L, buf_printf(&c->canon, ",\"seed\":%lld", (long long)c->seed));
+    chat_ok(L, buf_putc(&c->canon, '}'));
     sha256(c->canon.data, c->canon.len, c->key);
     c->est_tokens_per_sample = (double)c->prefix.len / 4.0 + (max_tokens > 0 ? (double)max_tokens : 512.0);
 }
 
 /* ---- lifetime ---------------------------------------------------------------- */
 
-static void chat_free(chat_call *c)
+static void chat_cancel(call_t *base)
 {
-    if (c->prev)
-        c->prev->next = c->next;
-    else if (c->h->chats == c)
-        c->h->chats = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    chat_call *c = (chat_call *)base;
+    for (chat_part *p = c->parts; p; p = p->next)
+        if (p->req) {
+            llm_cancel(c->call.h->llm, p->req);
+            p->req = NULL;
+        }
+}
+
+static void chat_release(call_t *base)
+{
+    chat_call *c = (chat_call *)base;
     while (c->parts) {
         chat_part *p = c->parts;
         c->parts = p->next;
-        if (p->req)
-            llm_cancel(c->h->llm, p->req);
         free(p);
     }
     for (int i = 0; c->slots && i < c->k; i++) {
@@ -227,14 +240,9 @@ static void chat_free(chat_call *c)
     free(c->err_msg);
     buf_free(&c->canon);
     buf_free(&c->prefix);
-    free(c);
 }
 
-void chat_cancel_all(host_t *h)
-{
-    while (h->chats)
-        chat_free(h->chats);
-}
+static const call_class chat_class = {"slmmux.chat_call", chat_cancel, chat_release};
 
 /* ---- requests ------------------------------------------------------------------ */
 
@@ -246,12 +254,12 @@ static void record_error(chat_call *c, const llm_result *r)
         return;     /* the first failure explains the call */
     c->err_kind = r->kind;
     c->err_status = r->status;
-    c->err_msg = strdup(r->message ? r->message : r->kind);
+    c->err_msg = xstrdup(r->message ? r->message : r->kind);
 }
 
 static void store_new_samples(chat_call *c)
 {
-    host_t *h = c->h;
+    host_t *h = c->call.h;
     if (!h->store)
         return;
     int wrote = 0;
@@ -268,9 +276,9 @@ static void store_new_samples(chat_call *c)
         if (store_put(h->store, c->key, c->canon.data, c->canon.len, i, &sm) < 0) {
             if (!c->err_msg) {
                 c->err_kind = "store";
-                buf_t m = BUF_INIT;
-                buf_printf(&m, "could not store a sample: %s", store_errmsg(h->store));
-                c->err_msg = buf_steal(&m);
+                char m[600];
+                snprintf(m, sizeof m, "could not store a sample: %s", store_errmsg(h->store));
+                c->err_msg = xstrdup(m);
             }
             return;
         }
@@ -300,7 +308,7 @@ static void on_part_done(llm_result *r, void *ud)
             s->len = ch->len;
             s->finish_reason = ch->finish_reason;
             ch->text = ch->finish_reason = NULL;
-            s->model = r->model ? strdup(r->model) : NULL;
+            s->model = r->model ? xstrdup(r->model) : NULL;
             /* the prompt is billed once per request: share it among its samples */
             s->prompt_tokens = r->prompt_tokens / m + (i < r->prompt_tokens % m);
             s->completion_tokens = r->completion_tokens / m + (i < r->completion_tokens % m);
@@ -309,7 +317,7 @@ static void on_part_done(llm_result *r, void *ud)
         }
         if (m < p->count) {
             /* the server ignored n (llama.cpp, Ollama): ask one at a time */
-            llm_endpoint_disable_n(c->h->llm, c->ep);
+            llm_endpoint_disable_n(c->call.h->llm, c->ep);
             for (int i = p->first + m; i < p->first + p->count; i++)
                 submit_part(c, i, 1);
         }
@@ -324,36 +332,31 @@ static void on_part_done(llm_result *r, void *ud)
     free(p);
     if (--c->pending == 0) {
         store_new_samples(c);
-        task_ready(c->h, c->t);
+        task_ready(c->call.h, c->call.t);
     }
 }
 
 static void submit_part(chat_call *c, int first, int count)
 {
-    chat_part *p = calloc(1, sizeof *p);
+    /* a request body can be large: a failure fails this call, not the run */
     buf_t body = BUF_INIT;
-    buf_append(&body, c->prefix.data, c->prefix.len);
-    if (c->has_seed)
-        buf_printf(&body, ",\"seed\":%lld", (long long)(c->seed + first));
-    if (count > 1)
-        buf_printf(&body, ",\"n\":%d", count);
-    buf_putc(&body, '}');
-    c->pending++;
-    if (!p || !body.data) {
-        llm_result r = {.kind = "transport", .message = "out of memory"};
+    if (buf_append(&body, c->prefix.data, c->prefix.len) < 0 ||
+        (c->has_seed && buf_printf(&body, ",\"seed\":%lld", (long long)(c->seed + first)) < 0) ||
+        (count > 1 && buf_printf(&body, ",\"n\":%d", count) < 0) || buf_putc(&body, '}') < 0) {
+        llm_result r = {.kind = "transport", .message = "out of memory building the request"};
         record_error(c, &r);
-        free(p);
         buf_free(&body);
-        c->pending--;
         return;
     }
+    chat_part *p = xcalloc(1, sizeof *p);
+    c->pending++;
     p->c = c;
     p->first = first;
     p->count = count;
     p->next = c->parts;
     c->parts = p;
     /* llm may call back at once (it could not start): p must be linked first */
-    llm_req *req = llm_submit(c->h->llm, c->ep, body.data, body.len, count,
+    llm_req *req = llm_submit(c->call.h->llm, c->ep, body.data, body.len, count,
                               c->est_tokens_per_sample * count, on_part_done, p);
     buf_free(&body);
     for (chat_part *q = c->parts; q; q = q->next)
@@ -432,7 +435,7 @@ static int chat_results(lua_State *L, chat_call *c)
 {
     int n = c->err_msg ? push_error(L, c->err_kind, c->err_status, c->err_msg, c->attempts)
                        : push_response(L, c);
-    chat_free(c);
+    call_end(&c->call);
     return n;
 }
 
@@ -445,14 +448,10 @@ static int chat_k(lua_State *L, int status, lua_KContext ctx)
 /* Fill slots from the store; returns how many samples are missing. */
 static int lookup_stored(lua_State *L, chat_call *c)
 {
-    store_sample *got = calloc((size_t)c->k, sizeof *got);
-    unsigned char *have = calloc((size_t)c->k, 1);
-    if (!got || !have) {
-        free(got);
-        free(have);
-        luaL_error(L, "out of memory");
-    }
-    int found = store_lookup(c->h->store, c->key, c->k, got, have);
+    (void)L;
+    store_sample *got = xcalloc((size_t)c->k, sizeof *got);
+    unsigned char *have = xcalloc((size_t)c->k, 1);
+    int found = store_lookup(c->call.h->store, c->key, c->k, got, have);
     if (found < 0) {
         free(got);
         free(have);
@@ -463,13 +462,11 @@ static int lookup_stored(lua_State *L, chat_call *c)
             continue;
         slot *s = &c->slots[i];
         if (got[i].has_text) {
-            s->text = malloc(got[i].text_len + 1);
-            memcpy(s->text, got[i].text, got[i].text_len);
-            s->text[got[i].text_len] = '\0';
+            s->text = xmemdup(got[i].text, got[i].text_len);
             s->len = got[i].text_len;
         }
-        s->finish_reason = got[i].finish_reason ? strdup(got[i].finish_reason) : NULL;
-        s->model = got[i].served_model ? strdup(got[i].served_model) : NULL;
+        s->finish_reason = got[i].finish_reason ? xstrdup(got[i].finish_reason) : NULL;
+        s->model = got[i].served_model ? xstrdup(got[i].served_model) : NULL;
         s->prompt_tokens = got[i].prompt_tokens;
         s->completion_tokens = got[i].completion_tokens;
         s->latency_ms = got[i].latency_ms;
@@ -487,26 +484,15 @@ static int l_chat(lua_State *L)
     luaL_checktype(L, 1, LUA_TTABLE);
     task_t *t = task_check(L, "mux.chat");      /* before any side effect */
     host_t *h = host_get();
-    chat_call *c = calloc(1, sizeof *c);
-    if (!c)
-        return luaL_error(L, "out of memory");
-    c->h = h;
-    c->t = t;
-    /* link first so a raised error below cannot leak c: shutdown frees it */
-    c->next = h->chats;
-    if (h->chats)
-        h->chats->prev = c;
-    h->chats = c;
-    build_request(L, h, c);
-    c->slots = calloc((size_t)c->k, sizeof *c->slots);
-    if (!c->slots)
-        return luaL_error(L, "out of memory");
+    chat_call *c = call_new(L, &chat_class, sizeof *c, t);
+    build_request(L, h, c);     /* raises on misuse: the collector frees c */
+    c->slots = xcalloc((size_t)c->k, sizeof *c->slots);
 
     int missing = c->k;
     if (h->store && (missing = lookup_stored(L, c)) < 0) {
         char msg[600];
         snprintf(msg, sizeof msg, "store lookup failed: %s", store_errmsg(h->store));
-        chat_free(c);
+        call_end(&c->call);
         return push_error(L, "store", 0, msg, 0);
     }
     if (missing == 0)
@@ -521,7 +507,7 @@ static int l_chat(lua_State *L)
         char msg[400];
         snprintf(msg, sizeof msg, "offline: %d of %d samples missing from the store (first: sample %d "
                  "of prompt %s…)", missing, c->k, first, hex);
-        chat_free(c);
+        call_end(&c->call);
         return push_error(L, "offline", 0, msg, 0);
     }
     /* contiguous runs of missing indices, each one request when n works */
@@ -542,11 +528,12 @@ static int l_chat(lua_State *L)
         store_new_samples(c);
         return chat_results(L, c);
     }
-    return task_park(L, t, (lua_KContext)c, chat_k);
+    return call_park(L, &c->call, chat_k);
 }
 
 void chat_register(lua_State *L)
 {
+    call_register(L, &chat_class);
     lua_pushcfunction(L, l_chat);
     lua_setfield(L, -2, "chat");
 }

@@ -7,12 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/oom.h"
 #include "bind/bind.h"
 #include "sandbox/sandbox.h"
 
 typedef struct exec_call {
-    host_t *h;
-    task_t *t;
+    call_t call;                /* first: an exec call is a call (bind.h) */
     sandbox_spec spec;
     char **argv;
     int argc;
@@ -25,6 +25,7 @@ typedef struct exec_call {
     size_t out_len, err_len;
     double wall_ms, cpu_ms;
     char errmsg[256];
+    int queued;                 /* in the waiting queue */
     struct exec_call *next;     /* waiting queue */
 } exec_call;
 
@@ -37,11 +38,27 @@ static int max_running(void)
     return n > 0 ? (int)(2 * n) : 2;
 }
 
-static void call_free(exec_call *c)
+/* Shutdown: a queued run leaves the queue; runs in flight are killed by
+ * sandbox_abort_all, which calls no callback. */
+static void exec_cancel(call_t *base)
 {
-    if (!c->argv && !c->files && !c->stdin_data && !c->out && !c->err)
+    exec_call *c = (exec_call *)base;
+    if (!c->queued)
         return;
-    for (int i = 0; i < c->argc; i++)
+    exec_call **pp = &queue_head;
+    while (*pp != c)
+        pp = &(*pp)->next;
+    *pp = c->next;
+    queue_tail = NULL;
+    for (exec_call *q = queue_head; q; q = q->next)
+        queue_tail = q;
+    c->queued = 0;
+}
+
+static void exec_release(call_t *base)
+{
+    exec_call *c = (exec_call *)base;
+    for (int i = 0; c->argv && i < c->argc; i++)
         free(c->argv[i]);
     free(c->argv);
     for (int i = 0; i < c->spec.nfiles; i++) {
@@ -52,14 +69,9 @@ static void call_free(exec_call *c)
     free(c->stdin_data);
     free(c->out);
     free(c->err);
-    memset(c, 0, sizeof *c);
 }
 
-static int call_gc(lua_State *L)
-{
-    call_free(lua_touserdata(L, 1));
-    return 0;
-}
+static const call_class exec_class = {"slmmux.exec_call", exec_cancel, exec_release};
 
 static void start_next(loop_t *loop);
 
@@ -73,19 +85,14 @@ static void on_done(sandbox_result *r, void *ud)
     c->wall_ms = r->wall_ms;
     c->cpu_ms = r->cpu_ms;
     memcpy(c->errmsg, r->errmsg, sizeof c->errmsg);
-    c->out = malloc(r->out_len + 1);
-    c->err = malloc(r->err_len + 1);
-    if (c->out) {
-        memcpy(c->out, r->out, r->out_len);
-        c->out_len = r->out_len;
-    }
-    if (c->err) {
-        memcpy(c->err, r->err, r->err_len);
-        c->err_len = r->err_len;
-    }
+    /* bounded by out_cap; an empty stdout instead would be a wrong answer */
+    c->out = xmemdup(r->out, r->out_len);
+    c->out_len = r->out_len;
+    c->err = xmemdup(r->err, r->err_len);
+    c->err_len = r->err_len;
     running--;
-    task_ready(c->h, c->t);
-    start_next(c->h->loop);
+    task_ready(c->call.h, c->call.t);
+    start_next(c->call.h->loop);
 }
 
 static void start_next(loop_t *loop)
@@ -95,11 +102,12 @@ static void start_next(loop_t *loop)
         queue_head = c->next;
         if (!queue_head)
             queue_tail = NULL;
+        c->queued = 0;
         if (sandbox_run(loop, &c->spec, on_done, c, c->errmsg, sizeof c->errmsg) == 0) {
             running++;
         } else {
             c->status = SANDBOX_ERROR;
-            task_ready(c->h, c->t);
+            task_ready(c->call.h, c->call.t);
         }
     }
 }
@@ -143,7 +151,7 @@ static int exec_k(lua_State *L, int status, lua_KContext ctx)
         lua_pushstring(L, c->errmsg);
         lua_setfield(L, -2, "message");
     }
-    call_free(c);
+    call_end(&c->call);
     return 1;
 }
 
@@ -164,11 +172,7 @@ static char *dup_lua_string(lua_State *L, int idx, size_t *len)
 {
     size_t n;
     const char *s = lua_tolstring(L, idx, &n);
-    char *p = malloc(n + 1);
-    if (!p)
-        luaL_error(L, "out of memory");
-    memcpy(p, s, n);
-    p[n] = '\0';
+    char *p = xmemdup(s, n);
     if (len)
         *len = n;
     return p;
@@ -187,7 +191,7 @@ static void read_spec(lua_State *L, exec_call *c)
     c->argc = (int)luaL_len(L, -1);
     if (c->argc < 1)
         luaL_error(L, "mux.exec: argv must not be empty");
-    c->argv = calloc((size_t)c->argc + 1, sizeof *c->argv);
+    c->argv = xcalloc((size_t)c->argc + 1, sizeof *c->argv);
     for (int i = 0; i < c->argc; i++) {
         if (lua_rawgeti(L, -1, i + 1) != LUA_TSTRING)
             luaL_error(L, "mux.exec: argv[%d] must be a string", i + 1);
@@ -209,7 +213,7 @@ static void read_spec(lua_State *L, exec_call *c)
         int n = 0;
         for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1))
             n++;
-        c->files = calloc((size_t)n + 1, sizeof *c->files);
+        c->files = xcalloc((size_t)n + 1, sizeof *c->files);
         for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
             if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
                 luaL_error(L, "mux.exec: files must map names to strings");
@@ -237,21 +241,16 @@ static int l_exec(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     task_t *t = task_check(L, "mux.exec");
-    /* c lives in a userdata on the task's stack: a misuse error below, or a
-     * run abandoned at shutdown, leaves it to the GC, which frees its parts */
-    exec_call *c = lua_newuserdatauv(L, sizeof *c, 0);
-    memset(c, 0, sizeof *c);
-    luaL_setmetatable(L, "slmmux.exec_call");
-    c->h = host_get();
-    c->t = t;
-    read_spec(L, c);
+    exec_call *c = call_new(L, &exec_class, sizeof *c, t);
+    read_spec(L, c);            /* raises on misuse: the collector frees c */
+    c->queued = 1;
     if (queue_tail)
         queue_tail->next = c;
     else
         queue_head = c;
     queue_tail = c;
-    start_next(c->h->loop);
-    return task_park(L, t, (lua_KContext)c, exec_k);
+    start_next(c->call.h->loop);
+    return call_park(L, &c->call, exec_k);
 }
 
 static int l_isolation(lua_State *L)
@@ -262,10 +261,7 @@ static int l_isolation(lua_State *L)
 
 void exec_register(lua_State *L)
 {
-    luaL_newmetatable(L, "slmmux.exec_call");
-    lua_pushcfunction(L, call_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pop(L, 1);
+    call_register(L, &exec_class);
     lua_pushcfunction(L, l_exec);
     lua_setfield(L, -2, "exec");
     lua_pushcfunction(L, l_isolation);

@@ -21,18 +21,19 @@
 #include "answers/extract.h"
 #include "answers/mathequiv.h"
 
-/* Pushes s (malloc'd by extract, freed here) or nil. NULL with ENOMEM is
- * an out-of-memory error, not "no answer". */
-static int push_result(lua_State *L, char *s, size_t n)
+/* Pushes *box (malloc'd by extract, freed here) or nil. NULL with ENOMEM
+ * is an out-of-memory error, not "no answer". */
+static int push_result(lua_State *L, void **box, size_t n)
 {
-    if (!s) {
+    if (!*box) {
         if (errno == ENOMEM)
             return luaL_error(L, "not enough memory");
         lua_pushnil(L);
         return 1;
     }
-    lua_pushlstring(L, s, n);
-    free(s);
+    lua_pushlstring(L, *box, n);
+    free(*box);
+    *box = NULL;
     return 1;
 }
 
@@ -59,36 +60,39 @@ static int ex_boxed(lua_State *L)
         }
         lua_pop(L, 1);
     }
+    void **box = call_box(L);
     errno = 0;
-    char *r = extract_boxed(text, len, last, &n);
-    return push_result(L, r, n);
+    *box = extract_boxed(text, len, last, &n);
+    return push_result(L, box, n);
 }
 
 static int ex_math(lua_State *L)
 {
     size_t len, n = 0, m = 0;
     const char *text = luaL_checklstring(L, 1, &len);
+    void **box = call_box(L);
     errno = 0;
-    char *boxed = extract_boxed(text, len, 1, &n);
+    char *boxed = *box = extract_boxed(text, len, 1, &n);
     if (!boxed)
-        return push_result(L, NULL, 0);
+        return push_result(L, box, 0);
     errno = 0;
-    char *norm = math_normalize(boxed, n, &m);
+    *box = math_normalize(boxed, n, &m);
     free(boxed);
-    if (norm && m == 0) {           /* never "" */
-        free(norm);
-        norm = NULL;
+    if (*box && m == 0) {           /* never "" */
+        free(*box);
+        *box = NULL;
     }
-    return push_result(L, norm, m);
+    return push_result(L, box, m);
 }
 
 static int ex_number(lua_State *L)
 {
     size_t len, n = 0;
     const char *text = luaL_checklstring(L, 1, &len);
+    void **box = call_box(L);
     errno = 0;
-    char *r = extract_number(text, len, &n);
-    return push_result(L, r, n);
+    *box = extract_number(text, len, &n);
+    return push_result(L, box, n);
 }
 
 static int ex_choice(lua_State *L)
@@ -113,9 +117,10 @@ static int ex_code(lua_State *L)
     size_t len, n = 0;
     const char *text = luaL_checklstring(L, 1, &len);
     const char *ep = luaL_optstring(L, 2, NULL);
+    void **box = call_box(L);
     errno = 0;
-    char *r = extract_code(text, len, ep, &n);
-    return push_result(L, r, n);
+    *box = extract_code(text, len, ep, &n);
+    return push_result(L, box, n);
 }
 
 void lextract_register(lua_State *L)

@@ -159,7 +159,7 @@ void host_close(lua_State *L)
     host_t *h = host_the;
     if (!h)
         return;
-    chat_cancel_all(h);
+    call_cancel_all(h);
     sandbox_abort_all();
     llm_free(h->llm);
     char err[512];

@@ -21,28 +21,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int push_bytes(lua_State *L)
-{
-    lua_pushlstring(L, lua_touserdata(L, 1), (size_t)lua_tointeger(L, 2));
-    return 1;
-}
-
 static int lmath_normalize(lua_State *L)
 {
     size_t len, n;
     const char *s = luaL_checklstring(L, 1, &len);
-    luaL_checkstack(L, 3, NULL);
-    char *r = math_normalize(s, len, &n);
-    if (!r)
+    void **box = call_box(L);
+    *box = math_normalize(s, len, &n);
+    if (!*box)
         return luaL_error(L, "math.normalize: out of memory");
-    /* pushed under pcall, so that a memory error cannot leak r */
-    lua_pushcfunction(L, push_bytes);
-    lua_pushlightuserdata(L, r);
-    lua_pushinteger(L, (lua_Integer)n);
-    int st = lua_pcall(L, 2, 1, 0);
-    free(r);
-    if (st != LUA_OK)
-        return lua_error(L);
+    lua_pushlstring(L, *box, n);
+    free(*box);
+    *box = NULL;
     return 1;
 }
 

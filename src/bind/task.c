@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/oom.h"
 #include "bind/bind.h"
 
 #define TASK_MT "slmmux.task"
@@ -211,10 +212,7 @@ static int task_l_wait(lua_State *L)
         return luaL_error(L, "mux.wait: a task cannot wait for itself");
     if (target->nwaiters == target->waiters_cap) {
         int cap = target->waiters_cap ? target->waiters_cap * 2 : 4;
-        task_t **w = realloc(target->waiters, (size_t)cap * sizeof *w);
-        if (!w)
-            return luaL_error(L, "out of memory");
-        target->waiters = w;
+        target->waiters = xrealloc(target->waiters, (size_t)cap * sizeof *target->waiters);
         target->waiters_cap = cap;
     }
     target->waiters[target->nwaiters++] = self;
@@ -224,6 +222,8 @@ static int task_l_wait(lua_State *L)
 static int task_gc(lua_State *L)
 {
     task_t *t = lua_touserdata(L, 1);
+    free(t->waiters);           /* still running at lua_close */
+    t->waiters = NULL;
     if (t->results_ref != LUA_NOREF) {
         luaL_unref(L, LUA_REGISTRYINDEX, t->results_ref);
         t->results_ref = LUA_NOREF;
@@ -241,18 +241,35 @@ static int task_tostring(lua_State *L)
 
 /* ---- Lua functions: time ------------------------------------------------- */
 
+typedef struct sleep_call {
+    call_t call;
+    uint64_t timer;
+} sleep_call;
+
+static void task_sleep_cancel(call_t *base)
+{
+    sleep_call *c = (sleep_call *)base;
+    loop_timer_cancel(c->call.h->loop, c->timer);
+}
+
+static void task_sleep_release(call_t *base) { (void)base; }
+
+static const call_class task_sleep_class = {"slmmux.sleep_call", task_sleep_cancel,
+                                            task_sleep_release};
+
 static void task_on_sleep_done(loop_t *loop, void *ud)
 {
     (void)loop;
-    task_t *t = ud;
-    task_ready(t->h, t);
+    sleep_call *c = ud;
+    c->timer = 0;
+    task_ready(c->call.h, c->call.t);
 }
 
 static int task_sleep_k(lua_State *L, int status, lua_KContext ctx)
 {
     (void)L;
     (void)status;
-    (void)ctx;
+    call_end((call_t *)ctx);
     return 0;
 }
 
@@ -261,10 +278,11 @@ static int task_l_sleep(lua_State *L)
     lua_Number s = luaL_checknumber(L, 1);
     luaL_argcheck(L, s >= 0 && s == s, 1, "seconds must be a number >= 0");
     task_t *t = task_check(L, "mux.sleep");
-    host_t *h = host_get();
-    if (!loop_timer_add(h->loop, s * 1000.0, task_on_sleep_done, t))
-        return luaL_error(L, "out of memory");
-    return task_park(L, t, 0, task_sleep_k);
+    sleep_call *c = call_new(L, &task_sleep_class, sizeof *c, t);
+    c->timer = loop_timer_add(c->call.h->loop, s * 1000.0, task_on_sleep_done, c);
+    if (!c->timer)
+        return luaL_error(L, "mux.sleep: not enough memory");
+    return call_park(L, &c->call, task_sleep_k);
 }
 
 static int task_l_now(lua_State *L)
@@ -284,5 +302,6 @@ void task_register(lua_State *L)
         lua_setfield(L, -2, "__tostring");
     }
     lua_pop(L, 1);
+    call_register(L, &task_sleep_class);
     luaL_setfuncs(L, funcs, 0);
 }
