@@ -217,7 +217,7 @@ int main(int argc, char **argv)
     *(void **)lua_getextraspace(L) = NULL;  /* new threads copy it: non-tasks */
     luaL_openlibs(L);
     set_paths(L, home);
-    if (host_open(L) != 0) {
+    if (host_open(L, home) != 0) {
         fprintf(stderr, "slmmux: %s\n", lua_tostring(L, -1));
         lua_close(L);
         return 1;

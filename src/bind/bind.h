@@ -111,18 +111,50 @@ void call_cancel_all(host_t *h);
  * whose __gc frees *box, so a raise in between leaks nothing. */
 void **call_box(lua_State *L);
 
-/* ---- check.c: argument checks ---------------------------------------- */
+/* ---- check.c: the one argument checker ------------------------------
+ *
+ * A misuse raises "<file>:<line>: <fname>: <message>": fname is the public
+ * Lua name (mux.chat, mux.vote.count, store:lookup), what names the
+ * argument or field (text, req.n, opts), and the position is the innermost
+ * Lua frame outside the library's own files (<home>/lua/slmmux/), so an
+ * error through init.lua's wrapper points at the recipe's line. With no
+ * such frame in the running coroutine there is no position. */
 
-/* Raise luaL_argerror(idx, "unknown option 'x'") when the options table at
- * idx has a key not in the NULL-terminated list names. */
-void check_options(lua_State *L, int idx, const char *const names[]);
+/* The library home whose lua/slmmux/ frames positions skip (at open). */
+void check_set_library(const char *home);
+/* Pushes "<file>:<line>: " of the recipe's frame, or "". */
+void check_where(lua_State *L);
+/* Raises "<where><fname>: <fmt...>" (lua_pushfstring's formats). */
+int check_error(lua_State *L, const char *fname, const char *fmt, ...);
+/* Raises "<what> must be <expected> (got <type of idx>)". */
+int check_type_error(lua_State *L, int idx, const char *fname, const char *what, const char *expected);
 
-/* Raise "<what>: unknown field 'x' (known: ...)" when the table at idx has
- * a key not in the NULL-terminated list known (misuse, named). */
-void check_fields(lua_State *L, int idx, const char *what, const char *const known[]);
+void check_table(lua_State *L, int idx, const char *fname, const char *what);
+/* 0 when idx is none or nil, 1 when a table; raises otherwise. */
+int check_opt_table(lua_State *L, int idx, const char *fname, const char *what);
+void check_function(lua_State *L, int idx, const char *fname, const char *what);
+/* A string (a number is converted, as Lua does). */
+const char *check_string(lua_State *L, int idx, const char *fname, const char *what, size_t *len);
+const char *check_opt_string(lua_State *L, int idx, const char *fname, const char *what,
+                             const char *dflt, size_t *len);
+/* An integer from lo to hi (a float with an exact integer value counts). */
+lua_Integer check_integer(lua_State *L, int idx, const char *fname, const char *what,
+                          lua_Integer lo, lua_Integer hi);
+/* A number that is not NaN. */
+lua_Number check_number(lua_State *L, int idx, const char *fname, const char *what);
+int check_boolean(lua_State *L, int idx, const char *fname, const char *what);
+/* The userdata of metatable tname at idx; expected says what it is in
+ * words ("a task (from mux.spawn)"). */
+void *check_udata(lua_State *L, int idx, const char *tname, const char *fname, const char *what,
+                  const char *expected);
+/* Raises "unknown field <what>.<key> (known: ...)" when the table at idx has
+ * a key not in the NULL-terminated list known. */
+void check_fields(lua_State *L, int idx, const char *fname, const char *what,
+                  const char *const known[]);
 
 /* ---- the bindings: each sets its field(s) on the table on top of the stack */
 
+void check_register(lua_State *L);      /* misuse */
 void task_register(lua_State *L);       /* spawn, wait, sleep, now */
 void endpoint_register(lua_State *L);   /* endpoint, set_concurrency, set_debug, set_offline, stats */
 void chat_register(lua_State *L);       /* chat */

@@ -61,16 +61,18 @@ struct chat_part {
 
 /* ---- building the canonical request ------------------------------------ */
 
+#define CHAT_FNAME "mux.chat"
+
 /* Every write to the request is checked: a short write would change the
  * sample's identity. The buffers belong to the call's userdata, so the
  * raise frees them. */
 static void chat_ok(lua_State *L, int rc)
 {
     if (rc < 0)
-        luaL_error(L, "mux.chat: not enough memory");
+        check_error(L, CHAT_FNAME, "not enough memory");
 }
 
-static void put_key(lua_State *L, buf_t *b, const char *k, int *first)
+static void chat_put_key(lua_State *L, buf_t *b, const char *k, int *first)
 {
     if (!*first)
         chat_ok(L, buf_putc(b, ','));
@@ -79,136 +81,164 @@ static void put_key(lua_State *L, buf_t *b, const char *k, int *first)
     chat_ok(L, buf_putc(b, ':'));
 }
 
-static void put_lua_string(buf_t *b, lua_State *L, int idx)
+static void chat_put_string(lua_State *L, buf_t *b, int idx)
 {
     size_t n;
     const char *s = lua_tolstring(L, idx, &n);
     chat_ok(L, json_write_string(b, s, n));
 }
 
-static void check_messages(lua_State *L, int idx, buf_t *b)
+/* messages[i].<field> (a string; optional: may be nil) into b */
+static void chat_put_message_field(lua_State *L, buf_t *b, int m, lua_Integer i, const char *field,
+                                   int optional, int *first)
 {
-    luaL_argcheck(L, lua_type(L, idx) == LUA_TTABLE, 1, "req.messages must be an array of {role=, content=}");
-    lua_Integer n = luaL_len(L, idx);
-    luaL_argcheck(L, n >= 1, 1, "req.messages must not be empty");
+    int type = lua_getfield(L, m, field);
+    if (type == LUA_TNIL && optional)
+        return;
+    if (type != LUA_TSTRING)
+        check_error(L, CHAT_FNAME, "req.messages[%I].%s must be a string (got %s)", i, field,
+                    luaL_typename(L, -1));
+    chat_put_key(L, b, field, first);
+    chat_put_string(L, b, -1);
+}
+
+static void chat_put_messages(lua_State *L, int idx, buf_t *b)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        check_type_error(L, idx, CHAT_FNAME, "req.messages", "an array of {role=, content=}");
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    if (n < 1)
+        check_error(L, CHAT_FNAME, "req.messages must not be empty");
     chat_ok(L, buf_putc(b, '['));
     for (lua_Integer i = 1; i <= n; i++) {
         if (lua_rawgeti(L, idx, i) != LUA_TTABLE)
-            luaL_error(L, "req.messages[%d] must be a table {role=, content=}", (int)i);
+            check_error(L, CHAT_FNAME, "req.messages[%I] must be a table {role=, content=} (got %s)", i,
+                        luaL_typename(L, -1));
         int m = lua_gettop(L);
         if (i > 1)
             chat_ok(L, buf_putc(b, ','));
         int first = 1;
         chat_ok(L, buf_putc(b, '{'));
-        if (lua_getfield(L, m, "role") != LUA_TSTRING)
-            luaL_error(L, "req.messages[%d].role must be a string", (int)i);
-        put_key(L, b, "role", &first);
-        put_lua_string(b, L, -1);
-        if (lua_getfield(L, m, "content") != LUA_TSTRING)
-            luaL_error(L, "req.messages[%d].content must be a string", (int)i);
-        put_key(L, b, "content", &first);
-        put_lua_string(b, L, -1);
-        if (lua_getfield(L, m, "name") == LUA_TSTRING) {
-            put_key(L, b, "name", &first);
-            put_lua_string(b, L, -1);
-        }
+        chat_put_message_field(L, b, m, i, "role", 0, &first);
+        chat_put_message_field(L, b, m, i, "content", 0, &first);
+        chat_put_message_field(L, b, m, i, "name", 1, &first);
         chat_ok(L, buf_putc(b, '}'));
         lua_settop(L, m - 1);
     }
     chat_ok(L, buf_putc(b, ']'));
 }
 
-static void put_number_field(lua_State *L, buf_t *b, const char *name, int integer, int *first)
+static void chat_put_number(lua_State *L, buf_t *b, const char *name, int integer, int *first)
 {
     int type = lua_getfield(L, 1, name);
     if (type != LUA_TNIL) {
         if (type != LUA_TNUMBER || (integer && !lua_isinteger(L, -1)))
-            luaL_error(L, "req.%s must be %s", name, integer ? "an integer" : "a number");
-        put_key(L, b, name, first);
+            check_error(L, CHAT_FNAME, "req.%s must be %s (got %s)", name,
+                        integer ? "an integer" : "a number",
+                        type == LUA_TNUMBER ? "a float" : luaL_typename(L, -1));
+        chat_put_key(L, b, name, first);
         chat_ok(L, json_write_number(b, lua_tonumber(L, -1)));
     }
     lua_pop(L, 1);
 }
 
-static const char *const req_fields[] = {"model", "messages", "temperature", "top_p",
-    "max_tokens", "n", "seed", "stop", "endpoint", NULL};
-
-/* Validates req (index 1) and fills c's canonical texts. Raises on misuse. */
-static void build_request(lua_State *L, host_t *h, chat_call *c)
+static void chat_put_stop(lua_State *L, buf_t *b, int *first)
 {
-    check_fields(L, 1, "mux.chat: req", req_fields);
-    if (lua_getfield(L, 1, "endpoint") != LUA_TSTRING)
-        luaL_error(L, "mux.chat: req.endpoint must name a configured endpoint");
-    c->ep = llm_endpoint_find(h->llm, lua_tostring(L, -1));
-    if (c->ep < 0)
-        luaL_error(L, "mux.chat: unknown endpoint '%s'", lua_tostring(L, -1));
-    lua_pop(L, 1);
-
-    buf_t *b = &c->prefix;
-    int first = 1;
-    chat_ok(L, buf_putc(b, '{'));
-    if (lua_getfield(L, 1, "model") != LUA_TSTRING)
-        luaL_error(L, "mux.chat: req.model must be a string");
-    put_key(L, b, "model", &first);
-    put_lua_string(b, L, -1);
-    lua_pop(L, 1);
-    lua_getfield(L, 1, "messages");
-    put_key(L, b, "messages", &first);
-    check_messages(L, lua_gettop(L), b);
-    lua_pop(L, 1);
-    put_number_field(L, b, "temperature", 0, &first);
-    put_number_field(L, b, "top_p", 0, &first);
-    put_number_field(L, b, "max_tokens", 1, &first);
-    lua_Integer max_tokens = 0;
-    if (lua_getfield(L, 1, "max_tokens") == LUA_TNUMBER)
-        max_tokens = lua_tointeger(L, -1);
-    lua_pop(L, 1);
     int type = lua_getfield(L, 1, "stop");
     if (type == LUA_TSTRING) {
-        put_key(L, b, "stop", &first);
-        put_lua_string(b, L, -1);
+        chat_put_key(L, b, "stop", first);
+        chat_put_string(L, b, -1);
     } else if (type == LUA_TTABLE) {
-        put_key(L, b, "stop", &first);
+        chat_put_key(L, b, "stop", first);
         chat_ok(L, buf_putc(b, '['));
-        lua_Integer n = luaL_len(L, -1);
+        lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
         for (lua_Integer i = 1; i <= n; i++) {
             if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
-                luaL_error(L, "mux.chat: req.stop[%d] must be a string", (int)i);
+                check_error(L, CHAT_FNAME, "req.stop[%I] must be a string (got %s)", i,
+                            luaL_typename(L, -1));
             if (i > 1)
                 chat_ok(L, buf_putc(b, ','));
-            put_lua_string(b, L, -1);
+            chat_put_string(L, b, -1);
             lua_pop(L, 1);
         }
         chat_ok(L, buf_putc(b, ']'));
     } else if (type != LUA_TNIL) {
-        luaL_error(L, "mux.chat: req.stop must be a string or an array of strings");
+        check_type_error(L, -1, CHAT_FNAME, "req.stop", "a string or an array of strings");
     }
     lua_pop(L, 1);
-    type = lua_getfield(L, 1, "seed");
-    if (type != LUA_TNIL) {
+}
+
+static const char *const chat_req_fields[] = {"model", "messages", "temperature", "top_p",
+    "max_tokens", "n", "seed", "stop", "endpoint", NULL};
+
+/* Validates req (index 1) and builds c's request prefix, k, seed and the
+ * token estimate. Raises on misuse. */
+static void chat_build_request(lua_State *L, chat_call *c)
+{
+    check_fields(L, 1, CHAT_FNAME, "req", chat_req_fields);
+    buf_t *b = &c->prefix;
+    int first = 1;
+    chat_ok(L, buf_putc(b, '{'));
+    if (lua_getfield(L, 1, "model") != LUA_TSTRING)
+        check_type_error(L, -1, CHAT_FNAME, "req.model", "a string");
+    chat_put_key(L, b, "model", &first);
+    chat_put_string(L, b, -1);
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "messages");
+    chat_put_key(L, b, "messages", &first);
+    chat_put_messages(L, lua_gettop(L), b);
+    lua_pop(L, 1);
+    chat_put_number(L, b, "temperature", 0, &first);
+    chat_put_number(L, b, "top_p", 0, &first);
+    chat_put_number(L, b, "max_tokens", 1, &first);
+    lua_Integer max_tokens = 0;
+    if (lua_getfield(L, 1, "max_tokens") == LUA_TNUMBER)
+        max_tokens = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    chat_put_stop(L, b, &first);
+    if (lua_getfield(L, 1, "seed") != LUA_TNIL) {
         if (!lua_isinteger(L, -1))
-            luaL_error(L, "mux.chat: req.seed must be an integer");
+            check_type_error(L, -1, CHAT_FNAME, "req.seed", "an integer");
         c->has_seed = 1;
         c->seed = lua_tointeger(L, -1);
     }
     lua_pop(L, 1);
-    type = lua_getfield(L, 1, "n");
     c->k = 1;
-    if (type != LUA_TNIL) {
-        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > MAX_SAMPLES)
-            luaL_error(L, "mux.chat: req.n must be an integer from 1 to %d", MAX_SAMPLES);
-        c->k = (int)lua_tointeger(L, -1);
-    }
+    if (lua_getfield(L, 1, "n") != LUA_TNIL)
+        c->k = (int)check_integer(L, -1, CHAT_FNAME, "req.n", 1, MAX_SAMPLES);
     lua_pop(L, 1);
+    c->est_tokens_per_sample = (double)c->prefix.len / 4.0 + (max_tokens > 0 ? (double)max_tokens : 512.0);
+}
 
-    /* the identity: base URL, then the request as sent minus n, seed as given */
+/* The endpoint: argument 2 (a name, or false when none is configured),
+ * else req.endpoint. Returns -1 for false; raises for a bad name. */
+static int chat_endpoint(lua_State *L, host_t *h)
+{
+    int arg = lua_isnoneornil(L, 2) ? 0 : 2;
+    if (!arg)
+        lua_getfield(L, 1, "endpoint");
+    else if (lua_type(L, 2) == LUA_TBOOLEAN && !lua_toboolean(L, 2))
+        return -1;
+    else
+        lua_pushvalue(L, 2);
+    if (lua_type(L, -1) != LUA_TSTRING)
+        check_type_error(L, -1, CHAT_FNAME, "req.endpoint", "the name of a configured endpoint");
+    int ep = llm_endpoint_find(h->llm, lua_tostring(L, -1));
+    if (ep < 0)
+        check_error(L, CHAT_FNAME, "unknown endpoint '%s' (req.endpoint)", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return ep;
+}
+
+/* The identity: base URL, then the request as sent minus n, seed as given. */
+static void chat_build_identity(lua_State *L, host_t *h, chat_call *c)
+{
     chat_ok(L, buf_printf(&c->canon, "%s\n", llm_endpoint_base_url(h->llm, c->ep)));
     chat_ok(L, buf_append(&c->canon, c->prefix.data, c->prefix.len));
     if (c->has_seed)
         chat_ok(L, buf_printf(&c->canon, ",\"seed\":%lld", (long long)c->seed));
     chat_ok(L, buf_putc(&c->canon, '}'));
     sha256(c->canon.data, c->canon.len, c->key);
-    c->est_tokens_per_sample = (double)c->prefix.len / 4.0 + (max_tokens > 0 ? (double)max_tokens : 512.0);
 }
 
 /* ---- lifetime ---------------------------------------------------------------- */
@@ -478,14 +508,24 @@ static int lookup_stored(lua_State *L, chat_call *c)
     return c->k - c->from_store;
 }
 
-/* core.chat(req) -> resp | nil, message, info */
+/* core.chat(req [, endpoint [, why]]) -> resp | nil, message, info.
+ * endpoint overrides req.endpoint; false says none is configured, and the
+ * call, once req is checked, returns why as a "config" error. */
 static int l_chat(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    task_t *t = task_check(L, "mux.chat");      /* before any side effect */
+    check_table(L, 1, CHAT_FNAME, "req");
+    lua_settop(L, 3);
+    task_t *t = task_check(L, CHAT_FNAME);      /* before any side effect */
     host_t *h = host_get();
     chat_call *c = call_new(L, &chat_class, sizeof *c, t);
-    build_request(L, h, c);     /* raises on misuse: the collector frees c */
+    chat_build_request(L, c);   /* raises on misuse: the collector frees c */
+    c->ep = chat_endpoint(L, h);
+    if (c->ep < 0) {
+        const char *why = lua_isstring(L, 3) ? lua_tostring(L, 3) : "no endpoint configured";
+        call_end(&c->call);
+        return push_error(L, "config", 0, why, 0);
+    }
+    chat_build_identity(L, h, c);
     c->slots = xcalloc((size_t)c->k, sizeof *c->slots);
 
     int missing = c->k;

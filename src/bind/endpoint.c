@@ -1,32 +1,44 @@
 /* endpoint: the HTTP side as recipes configure it — endpoints, the global
  * request limit, debug tracing, offline mode — and its counters. */
+#include <limits.h>
+#include <stdio.h>
+
 #include "bind/bind.h"
+
+#define ENDPOINT_FNAME "mux.endpoint"
+
+/* fields.<name> of the table at idx, pushed; returns its stack index */
+static int endpoint_field(lua_State *L, int idx, const char *name, char *what, size_t whatlen)
+{
+    snprintf(what, whatlen, "fields.%s", name);
+    lua_getfield(L, idx, name);
+    return lua_gettop(L);
+}
 
 static int endpoint_opt_int(lua_State *L, int idx, const char *name, lua_Integer dflt)
 {
-    int type = lua_getfield(L, idx, name);
-    lua_Integer v = dflt;
-    if (type != LUA_TNIL) {
-        int isnum;
-        v = lua_tointegerx(L, -1, &isnum);
-        if (!isnum)
-            luaL_error(L, "endpoint field '%s' must be an integer", name);
-    }
+    char what[64];
+    int v = endpoint_field(L, idx, name, what, sizeof what);
+    lua_Integer n = lua_isnil(L, v) ? dflt : check_integer(L, v, ENDPOINT_FNAME, what, 0, INT_MAX);
     lua_pop(L, 1);
-    return (int)v;
+    return (int)n;
 }
 
 static double endpoint_opt_num(lua_State *L, int idx, const char *name, double dflt)
 {
-    int type = lua_getfield(L, idx, name);
-    double v = dflt;
-    if (type != LUA_TNIL) {
-        if (type != LUA_TNUMBER)
-            luaL_error(L, "endpoint field '%s' must be a number", name);
-        v = lua_tonumber(L, -1);
-    }
+    char what[64];
+    int v = endpoint_field(L, idx, name, what, sizeof what);
+    double x = lua_isnil(L, v) ? dflt : check_number(L, v, ENDPOINT_FNAME, what);
     lua_pop(L, 1);
-    return v;
+    return x;
+}
+
+/* Leaves the string on the stack: it must live until llm has copied it. */
+static const char *endpoint_opt_str(lua_State *L, int idx, const char *name)
+{
+    char what[64];
+    int v = endpoint_field(L, idx, name, what, sizeof what);
+    return lua_isnil(L, v) ? NULL : check_string(L, v, ENDPOINT_FNAME, what, NULL);
 }
 
 /* core.endpoint(name, {base_url=, key_env=, max_concurrency=, rps=, tpm=,
@@ -37,13 +49,12 @@ static int endpoint_l_endpoint(lua_State *L)
         "tpm", "supports_n", "connect_timeout", "timeout", "stall_timeout", "max_retries", NULL};
     host_t *h = host_get();
     llm_endpoint_cfg c = {0};
-    c.name = luaL_checkstring(L, 1);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    check_fields(L, 2, "mux.endpoint", known);
-    lua_getfield(L, 2, "base_url");
-    c.base_url = lua_tostring(L, -1);
-    lua_getfield(L, 2, "key_env");
-    c.key_env = lua_tostring(L, -1);
+    c.name = check_string(L, 1, ENDPOINT_FNAME, "name", NULL);
+    check_table(L, 2, ENDPOINT_FNAME, "fields");
+    lua_settop(L, 2);
+    check_fields(L, 2, ENDPOINT_FNAME, "fields", known);
+    c.base_url = endpoint_opt_str(L, 2, "base_url");
+    c.key_env = endpoint_opt_str(L, 2, "key_env");
     c.max_concurrency = endpoint_opt_int(L, 2, "max_concurrency", 64);
     c.rps = endpoint_opt_num(L, 2, "rps", 0);
     c.tpm = endpoint_opt_num(L, 2, "tpm", 0);
@@ -57,16 +68,14 @@ static int endpoint_l_endpoint(lua_State *L)
     char err[256];
     int id = llm_endpoint_add(h->llm, &c, err, sizeof err);
     if (id < 0)
-        return luaL_error(L, "%s", err);
-    lua_pop(L, 2);
+        return check_error(L, ENDPOINT_FNAME, "%s", err);
     lua_pushinteger(L, id);
     return 1;
 }
 
 static int endpoint_l_set_limit(lua_State *L)
 {
-    lua_Integer n = luaL_checkinteger(L, 1);
-    luaL_argcheck(L, n >= 1, 1, "concurrency must be >= 1");
+    lua_Integer n = check_integer(L, 1, "mux.set_concurrency", "n", 1, INT_MAX);
     llm_set_global_limit(host_get()->llm, (int)n);
     return 0;
 }

@@ -11,6 +11,8 @@
 #include "bind/bind.h"
 #include "sandbox/sandbox.h"
 
+#define EXEC_FNAME "mux.exec"
+
 typedef struct exec_call {
     call_t call;                /* first: an exec call is a call (bind.h) */
     sandbox_spec spec;
@@ -160,8 +162,10 @@ static double opt_number(lua_State *L, const char *name, double dflt)
     int type = lua_getfield(L, 1, name);
     double v = dflt;
     if (type != LUA_TNIL) {
-        if (type != LUA_TNUMBER || lua_tonumber(L, -1) <= 0)
-            luaL_error(L, "mux.exec: %s must be a positive number", name);
+        if (type != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0))
+            check_error(L, EXEC_FNAME, "spec.%s must be a positive number (got %s)", name,
+                        type == LUA_TNUMBER ? lua_pushfstring(L, "%f", lua_tonumber(L, -1))
+                                            : luaL_typename(L, -1));
         v = lua_tonumber(L, -1);
     }
     lua_pop(L, 1);
@@ -185,16 +189,18 @@ static const char *const spec_fields[] = {"argv", "stdin", "files", "cpu", "wall
  * stack may change while the run is queued). Raises on misuse. */
 static void read_spec(lua_State *L, exec_call *c)
 {
-    check_fields(L, 1, "mux.exec", spec_fields);
+    check_fields(L, 1, EXEC_FNAME, "spec", spec_fields);
     if (lua_getfield(L, 1, "argv") != LUA_TTABLE)
-        luaL_error(L, "mux.exec: argv must be an array of strings");
-    c->argc = (int)luaL_len(L, -1);
-    if (c->argc < 1)
-        luaL_error(L, "mux.exec: argv must not be empty");
+        check_type_error(L, -1, EXEC_FNAME, "spec.argv", "an array of strings");
+    size_t argc = lua_rawlen(L, -1);
+    if (argc < 1 || argc > 65536)
+        check_error(L, EXEC_FNAME, "spec.argv must hold 1 to 65536 strings");
+    c->argc = (int)argc;
     c->argv = xcalloc((size_t)c->argc + 1, sizeof *c->argv);
     for (int i = 0; i < c->argc; i++) {
         if (lua_rawgeti(L, -1, i + 1) != LUA_TSTRING)
-            luaL_error(L, "mux.exec: argv[%d] must be a string", i + 1);
+            check_error(L, EXEC_FNAME, "spec.argv[%d] must be a string (got %s)", i + 1,
+                        luaL_typename(L, -1));
         c->argv[i] = dup_lua_string(L, -1, NULL);
         lua_pop(L, 1);
     }
@@ -205,7 +211,7 @@ static void read_spec(lua_State *L, exec_call *c)
         c->stdin_data = dup_lua_string(L, -1, &c->spec.stdin_len);
         c->spec.stdin_data = c->stdin_data;
     } else if (type != LUA_TNIL) {
-        luaL_error(L, "mux.exec: stdin must be a string");
+        check_type_error(L, -1, EXEC_FNAME, "spec.stdin", "a string");
     }
     lua_pop(L, 1);
     type = lua_getfield(L, 1, "files");
@@ -216,14 +222,15 @@ static void read_spec(lua_State *L, exec_call *c)
         c->files = xcalloc((size_t)n + 1, sizeof *c->files);
         for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
             if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-                luaL_error(L, "mux.exec: files must map names to strings");
+                check_error(L, EXEC_FNAME, "spec.files must map names to strings (got %s = %s)",
+                            luaL_typename(L, -2), luaL_typename(L, -1));
             sandbox_file *f = &c->files[c->spec.nfiles++];
             f->name = dup_lua_string(L, -2, NULL);
             f->data = dup_lua_string(L, -1, &f->len);
         }
         c->spec.files = c->files;
     } else if (type != LUA_TNIL) {
-        luaL_error(L, "mux.exec: files must be a table {name = content}");
+        check_type_error(L, -1, EXEC_FNAME, "spec.files", "a table {name = content}");
     }
     lua_pop(L, 1);
     c->spec.cpu_s = opt_number(L, "cpu", 0);
@@ -239,8 +246,9 @@ static void read_spec(lua_State *L, exec_call *c)
 /* core.exec(spec) -> {status, code, signal, stdout, stderr, truncated, wall_ms, cpu_ms} */
 static int l_exec(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    task_t *t = task_check(L, "mux.exec");
+    check_table(L, 1, EXEC_FNAME, "spec");
+    lua_settop(L, 1);
+    task_t *t = task_check(L, EXEC_FNAME);
     exec_call *c = call_new(L, &exec_class, sizeof *c, t);
     read_spec(L, c);            /* raises on misuse: the collector frees c */
     c->queued = 1;

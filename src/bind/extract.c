@@ -23,11 +23,11 @@
 
 /* Pushes *box (malloc'd by extract, freed here) or nil. NULL with ENOMEM
  * is an out-of-memory error, not "no answer". */
-static int push_result(lua_State *L, void **box, size_t n)
+static int lextract_push(lua_State *L, void **box, size_t n, const char *fname)
 {
     if (!*box) {
         if (errno == ENOMEM)
-            return luaL_error(L, "not enough memory");
+            return check_error(L, fname, "not enough memory");
         lua_pushnil(L);
         return 1;
     }
@@ -37,44 +37,39 @@ static int push_result(lua_State *L, void **box, size_t n)
     return 1;
 }
 
-static int ex_boxed(lua_State *L)
+static int lextract_boxed(lua_State *L)
 {
+    static const char *const fname = "mux.extract.boxed";
+    static const char *const opts[] = {"which", NULL};
     size_t len, n = 0;
-    const char *text = luaL_checklstring(L, 1, &len);
+    const char *text = check_string(L, 1, fname, "text", &len);
     int last = 1;
-    if (!lua_isnoneornil(L, 2)) {
-        static const char *const opts[] = {"which", NULL};
-        static const char *const which[] = {"first", "last", NULL};
-        luaL_checktype(L, 2, LUA_TTABLE);
-        check_options(L, 2, opts);
+    if (check_opt_table(L, 2, fname, "opts")) {
+        check_fields(L, 2, fname, "opts", opts);
         lua_getfield(L, 2, "which");
-        if (!lua_isnil(L, -1)) {
-            const char *w = lua_tostring(L, -1);
-            int i = -1;
-            for (int j = 0; w && lua_type(L, -1) == LUA_TSTRING && which[j]; j++)
-                if (strcmp(w, which[j]) == 0)
-                    i = j;
-            if (i < 0)
-                luaL_argerror(L, 2, "option 'which' must be \"last\" or \"first\"");
-            last = i == 1;
-        }
+        const char *w = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (w && strcmp(w, "first") == 0)
+            last = 0;
+        else if (!lua_isnil(L, -1) && !(w && strcmp(w, "last") == 0))
+            check_error(L, fname, "opts.which must be \"last\" or \"first\"");
         lua_pop(L, 1);
     }
     void **box = call_box(L);
     errno = 0;
     *box = extract_boxed(text, len, last, &n);
-    return push_result(L, box, n);
+    return lextract_push(L, box, n, fname);
 }
 
-static int ex_math(lua_State *L)
+static int lextract_math(lua_State *L)
 {
+    static const char *const fname = "mux.extract.math";
     size_t len, n = 0, m = 0;
-    const char *text = luaL_checklstring(L, 1, &len);
+    const char *text = check_string(L, 1, fname, "text", &len);
     void **box = call_box(L);
     errno = 0;
     char *boxed = *box = extract_boxed(text, len, 1, &n);
     if (!boxed)
-        return push_result(L, box, 0);
+        return lextract_push(L, box, 0, fname);
     errno = 0;
     *box = math_normalize(boxed, n, &m);
     free(boxed);
@@ -82,26 +77,28 @@ static int ex_math(lua_State *L)
         free(*box);
         *box = NULL;
     }
-    return push_result(L, box, m);
+    return lextract_push(L, box, m, fname);
 }
 
-static int ex_number(lua_State *L)
+static int lextract_number(lua_State *L)
 {
+    static const char *const fname = "mux.extract.number";
     size_t len, n = 0;
-    const char *text = luaL_checklstring(L, 1, &len);
+    const char *text = check_string(L, 1, fname, "text", &len);
     void **box = call_box(L);
     errno = 0;
     *box = extract_number(text, len, &n);
-    return push_result(L, box, n);
+    return lextract_push(L, box, n, fname);
 }
 
-static int ex_choice(lua_State *L)
+static int lextract_choice(lua_State *L)
 {
+    static const char *const fname = "mux.extract.choice";
     size_t len, ll;
-    const char *text = luaL_checklstring(L, 1, &len);
-    const char *letters = luaL_optlstring(L, 2, "ABCD", &ll);
+    const char *text = check_string(L, 1, fname, "text", &len);
+    const char *letters = check_opt_string(L, 2, fname, "letters", "ABCD", &ll);
     if (ll == 0 || strspn(letters, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != ll)
-        luaL_argerror(L, 2, "letters must be upper case A-Z, e.g. \"ABCD\"");
+        check_error(L, fname, "letters must be upper case A-Z, e.g. \"ABCD\"");
     int c = extract_choice(text, len, letters);
     if (!c) {
         lua_pushnil(L);
@@ -112,21 +109,23 @@ static int ex_choice(lua_State *L)
     return 1;
 }
 
-static int ex_code(lua_State *L)
+static int lextract_code(lua_State *L)
 {
+    static const char *const fname = "mux.extract.code";
     size_t len, n = 0;
-    const char *text = luaL_checklstring(L, 1, &len);
-    const char *ep = luaL_optstring(L, 2, NULL);
+    const char *text = check_string(L, 1, fname, "text", &len);
+    const char *ep = check_opt_string(L, 2, fname, "entry_point", NULL, NULL);
     void **box = call_box(L);
     errno = 0;
     *box = extract_code(text, len, ep, &n);
-    return push_result(L, box, n);
+    return lextract_push(L, box, n, fname);
 }
 
 void lextract_register(lua_State *L)
 {
-    static const luaL_Reg funcs[] = {{"boxed", ex_boxed}, {"math", ex_math}, {"number", ex_number},
-                                     {"choice", ex_choice}, {"code", ex_code}, {NULL, NULL}};
+    static const luaL_Reg funcs[] = {{"boxed", lextract_boxed}, {"math", lextract_math},
+        {"number", lextract_number}, {"choice", lextract_choice}, {"code", lextract_code},
+        {NULL, NULL}};
     luaL_newlib(L, funcs);
     lua_setfield(L, -2, "extract");
 }

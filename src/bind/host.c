@@ -4,6 +4,7 @@
  * timer). */
 #include "bind/host.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -42,7 +43,7 @@ void host_store_touched(host_t *h)
 /* core.use_store(path | false [, {readonly=}]): the store mux.chat uses. */
 static int host_l_use_store(lua_State *L)
 {
-    if (lua_isnoneornil(L, 2))
+    if (!check_opt_table(L, 2, "mux.use_store", "opts"))
         lua_newtable(L);
     lua_settop(L, 2);
     host_t *h = host_get();
@@ -53,7 +54,7 @@ static int host_l_use_store(lua_State *L)
         h->store = NULL;
     }
     if (lua_toboolean(L, 1)) {
-        const char *path = luaL_checkstring(L, 1);
+        const char *path = check_string(L, 1, "mux.use_store", "path", NULL);
         store_opts o = {0};
         lua_getfield(L, 2, "readonly");
         o.readonly = lua_toboolean(L, -1);
@@ -84,7 +85,7 @@ static int host_l_commit(lua_State *L)
 
 static int host_l_isatty(lua_State *L)
 {
-    lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
+    lua_pushboolean(L, isatty((int)check_integer(L, 1, "mux.isatty", "fd", 0, INT_MAX)));
     return 1;
 }
 
@@ -97,14 +98,14 @@ static int host_open_core(lua_State *L)
     luaL_newlib(L, funcs);
     lua_pushliteral(L, SLMMUX_VERSION);
     lua_setfield(L, -2, "version");
-    void (*const registers[])(lua_State *) = {task_register, endpoint_register, chat_register,
+    void (*const registers[])(lua_State *) = {check_register, task_register, endpoint_register, chat_register,
         exec_register, lextract_register, lmath_register, lvote_register, lstore_register};
     for (size_t i = 0; i < sizeof registers / sizeof *registers; i++)
         registers[i](L);
     return 1;
 }
 
-int host_open(lua_State *L)
+int host_open(lua_State *L, const char *home)
 {
     host_t *h = calloc(1, sizeof *h);
     if (!h || !(h->loop = loop_new()) || !(h->llm = llm_new(h->loop))) {
@@ -116,6 +117,7 @@ int host_open(lua_State *L)
     }
     h->L = L;
     host_the = h;
+    check_set_library(home);
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     lua_pushcfunction(L, host_open_core);
     lua_setfield(L, -2, "slmmux.core");

@@ -7,8 +7,10 @@
 #include <lua.h>
 
 /* Opens the host (event loop, HTTP client) and registers "slmmux.core" in
- * package.preload. Returns 0, or -1 with a message on L's stack. */
-int host_open(lua_State *L);
+ * package.preload. home is the library's directory (holding lua/slmmux):
+ * misuse errors point past its frames at the recipe's line. Returns 0, or
+ * -1 with a message on L's stack. */
+int host_open(lua_State *L, const char *home);
 
 /* Runs the function on top of the stack, with the nargs arguments above
  * it, as the first task and drives the loop until it ends. Returns 0, or

@@ -24,70 +24,51 @@
 static int lmath_normalize(lua_State *L)
 {
     size_t len, n;
-    const char *s = luaL_checklstring(L, 1, &len);
+    const char *s = check_string(L, 1, "mux.math.normalize", "s", &len);
     void **box = call_box(L);
     *box = math_normalize(s, len, &n);
     if (!*box)
-        return luaL_error(L, "math.normalize: out of memory");
+        return check_error(L, "mux.math.normalize", "not enough memory");
     lua_pushlstring(L, *box, n);
     free(*box);
     *box = NULL;
     return 1;
 }
 
-static int opt_bool(lua_State *L, int arg, const char *name)
-{
-    if (!lua_isboolean(L, -1))
-        luaL_argerror(L, arg, lua_pushfstring(L, "math.equiv: option '%s' must be a boolean, got %s", name, luaL_typename(L, -1)));
-    return lua_toboolean(L, -1);
-}
+#define LMATH_EQUIV "mux.math.equiv"
 
-static lua_Integer opt_int(lua_State *L, int arg, const char *name, lua_Integer lo, lua_Integer hi)
+static void lmath_read_opts(lua_State *L, int arg, math_opts *o)
 {
-    int isint = 0;
-    lua_Integer v = lua_type(L, -1) == LUA_TNUMBER ? lua_tointegerx(L, -1, &isint) : 0;
-    if (!isint || v < lo || v > hi)
-        luaL_argerror(L, arg, lua_pushfstring(L, "math.equiv: option '%s' must be an integer from %I to %I", name, lo, hi));
-    return v;
-}
-
-static void read_opts(lua_State *L, int arg, math_opts *o)
-{
+    static const char *const known[] = {"ordered_lists", "require_reduced", "rel_tol", "points",
+                                        "seed", NULL};
     math_opts_default(o);
-    if (lua_isnoneornil(L, arg))
+    if (!check_opt_table(L, arg, LMATH_EQUIV, "opts"))
         return;
-    luaL_checktype(L, arg, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, arg)) {
-        if (lua_type(L, -2) != LUA_TSTRING)
-            luaL_argerror(L, arg, "math.equiv: option names must be strings");
-        const char *name = lua_tostring(L, -2);
-        if (strcmp(name, "ordered_lists") == 0)
-            o->ordered_lists = opt_bool(L, arg, name);
-        else if (strcmp(name, "require_reduced") == 0)
-            o->require_reduced = opt_bool(L, arg, name);
-        else if (strcmp(name, "rel_tol") == 0) {
-            double t = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : NAN;
-            if (!(t >= 0 && t < 1))
-                luaL_argerror(L, arg, "math.equiv: option 'rel_tol' must be a number in [0, 1)");
-            o->rel_tol = t;
-        } else if (strcmp(name, "points") == 0)
-            o->points = (int)opt_int(L, arg, name, 1, MATH_MAX_POINTS);
-        else if (strcmp(name, "seed") == 0)
-            o->seed = (unsigned)opt_int(L, arg, name, 0, 4294967295LL);
-        else
-            luaL_argerror(L, arg, lua_pushfstring(L, "math.equiv: unknown option '%s'", name));
-        lua_pop(L, 1);
+    check_fields(L, arg, LMATH_EQUIV, "opts", known);
+    if (lua_getfield(L, arg, "ordered_lists") != LUA_TNIL)
+        o->ordered_lists = check_boolean(L, -1, LMATH_EQUIV, "opts.ordered_lists");
+    if (lua_getfield(L, arg, "require_reduced") != LUA_TNIL)
+        o->require_reduced = check_boolean(L, -1, LMATH_EQUIV, "opts.require_reduced");
+    if (lua_getfield(L, arg, "rel_tol") != LUA_TNIL) {
+        double t = check_number(L, -1, LMATH_EQUIV, "opts.rel_tol");
+        if (!(t >= 0 && t < 1))
+            check_error(L, LMATH_EQUIV, "opts.rel_tol must be a number in [0, 1)");
+        o->rel_tol = t;
     }
+    if (lua_getfield(L, arg, "points") != LUA_TNIL)
+        o->points = (int)check_integer(L, -1, LMATH_EQUIV, "opts.points", 1, MATH_MAX_POINTS);
+    if (lua_getfield(L, arg, "seed") != LUA_TNIL)
+        o->seed = (unsigned)check_integer(L, -1, LMATH_EQUIV, "opts.seed", 0, 4294967295LL);
+    lua_pop(L, 5);
 }
 
 static int lmath_equiv(lua_State *L)
 {
     size_t rlen, clen;
-    const char *ref = luaL_checklstring(L, 1, &rlen);
-    const char *cand = luaL_checklstring(L, 2, &clen);
+    const char *ref = check_string(L, 1, LMATH_EQUIV, "ref", &rlen);
+    const char *cand = check_string(L, 2, LMATH_EQUIV, "cand", &clen);
     math_opts o;
-    read_opts(L, 3, &o);
+    lmath_read_opts(L, 3, &o);
     lua_pushboolean(L, math_equiv(ref, rlen, cand, clen, &o));
     return 1;
 }

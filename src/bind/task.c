@@ -36,11 +36,11 @@ task_t *task_check(lua_State *L, const char *fname)
 {
     task_t *t = task_of(L);
     if (!t)
-        luaL_error(L, "%s must be called from a task (the recipe's main chunk, mux.spawn or "
-                      "mux.map), not from a coroutine of the recipe's own", fname);
+        check_error(L, fname, "must be called from a task (the recipe's main chunk, mux.spawn "
+                              "or mux.map), not from a coroutine of the recipe's own");
     if (!lua_isyieldable(L))
-        luaL_error(L, "%s cannot wait here: a C function (e.g. table.sort's comparator, "
-                      "string.gsub's callback or require) is in the way", fname);
+        check_error(L, fname, "cannot wait here: a C function (e.g. table.sort's comparator, "
+                              "string.gsub's callback or require) is in the way");
     return t;
 }
 
@@ -177,7 +177,7 @@ void task_push_outcome(lua_State *L, const task_t *t)
 
 static int task_l_spawn(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TFUNCTION);
+    check_function(L, 1, "mux.spawn", "fn");
     task_spawn(L, host_get(), 1, lua_gettop(L) - 1);
     return 1;
 }
@@ -204,12 +204,12 @@ static int task_wait_k(lua_State *L, int status, lua_KContext ctx)
 
 static int task_l_wait(lua_State *L)
 {
-    task_t *target = luaL_checkudata(L, 1, TASK_MT);
+    task_t *target = check_udata(L, 1, TASK_MT, "mux.wait", "task", "a task (from mux.spawn)");
     if (target->done)
         return task_push_results(L, target);
     task_t *self = task_check(L, "mux.wait");
     if (self == target)
-        return luaL_error(L, "mux.wait: a task cannot wait for itself");
+        return check_error(L, "mux.wait", "a task cannot wait for itself");
     if (target->nwaiters == target->waiters_cap) {
         int cap = target->waiters_cap ? target->waiters_cap * 2 : 4;
         target->waiters = xrealloc(target->waiters, (size_t)cap * sizeof *target->waiters);
@@ -275,13 +275,14 @@ static int task_sleep_k(lua_State *L, int status, lua_KContext ctx)
 
 static int task_l_sleep(lua_State *L)
 {
-    lua_Number s = luaL_checknumber(L, 1);
-    luaL_argcheck(L, s >= 0 && s == s, 1, "seconds must be a number >= 0");
+    lua_Number s = check_number(L, 1, "mux.sleep", "seconds");
+    if (s < 0)
+        check_error(L, "mux.sleep", "seconds must be >= 0");
     task_t *t = task_check(L, "mux.sleep");
     sleep_call *c = call_new(L, &task_sleep_class, sizeof *c, t);
     c->timer = loop_timer_add(c->call.h->loop, s * 1000.0, task_on_sleep_done, c);
     if (!c->timer)
-        return luaL_error(L, "mux.sleep: not enough memory");
+        return check_error(L, "mux.sleep", "not enough memory");
     return call_park(L, &c->call, task_sleep_k);
 }
 
