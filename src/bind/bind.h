@@ -63,8 +63,8 @@ task_t *task_spawn(lua_State *L, host_t *h, int fidx, int nargs);
 void task_run_ready(host_t *h);
 /* 0 while running, 1 done, -1 failed. */
 int task_state(const task_t *t);
-/* Pushes a finished task's error (failed) or its results table. */
-void task_push_outcome(lua_State *L, const task_t *t);
+/* Pushes a failed task's message (a string) and its traceback. */
+void task_push_error(lua_State *L, const task_t *t);
 
 /* ---- call.c: one lifetime scheme for what a binding holds --------------
  *

@@ -139,6 +139,7 @@ int host_run_main(lua_State *L, int nargs)
         if (!h->ready_head && !loop_pending(h->loop)) {
             lua_pushliteral(L, "deadlock: every task is waiting and nothing is in flight "
                                "(a task waits for itself or for a task that waits for it)");
+            lua_pushliteral(L, "");
             return -1;
         }
         loop_run_once(h->loop, h->ready_head != NULL);
@@ -149,7 +150,7 @@ int host_run_main(lua_State *L, int nargs)
         fprintf(stderr, "slmmux: %d task%s still waiting when the recipe ended (not awaited)\n",
                 h->live_tasks, h->live_tasks == 1 ? "" : "s");
     if (task_state(main) < 0) {
-        task_push_outcome(L, main);
+        task_push_error(L, main);
         return -1;
     }
     return 0;

@@ -14,7 +14,8 @@ int host_open(lua_State *L, const char *home);
 
 /* Runs the function on top of the stack, with the nargs arguments above
  * it, as the first task and drives the loop until it ends. Returns 0, or
- * -1 with the error message pushed. */
+ * -1 with two strings pushed: the error message (one line, as raised) and
+ * the traceback ("stack traceback:\n..."; may be empty). */
 int host_run_main(lua_State *L, int nargs);
 
 /* Releases everything (transfers, sandbox runs, the store). Safe after a

@@ -6,7 +6,12 @@
  * raw pointers to them; the thread's extra space points back at the task so
  * bindings can tell a task from a recipe's own coroutine. When the task
  * ends, its results move into a table (results_ref), the anchors go, and
- * the userdata lives on only as long as Lua holds the handle. */
+ * the userdata lives on only as long as Lua holds the handle.
+ *
+ * A failed task's table holds the error value as raised ([1]: mux.wait
+ * re-raises it unchanged, so the message stays one line) and, apart, its
+ * traceback (for -v). A task that fails with the error it got from
+ * mux.wait carries the waited task's traceback after its own. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +24,7 @@ struct task {
     host_t *h;
     lua_State *co;
     int co_ref, self_ref, results_ref;
+    int reraised_ref;           /* outcome of the failed task mux.wait last re-raised */
     int started, done, failed, nargs;
     int parked;                 /* yielded by a binding, waiting for an event */
     task_t *next_ready;
@@ -62,7 +68,7 @@ task_t *task_spawn(lua_State *L, host_t *h, int fidx, int nargs)
     task_t *t = lua_newuserdatauv(L, sizeof *t, 0);
     memset(t, 0, sizeof *t);
     t->h = h;
-    t->co_ref = t->self_ref = t->results_ref = LUA_NOREF;
+    t->co_ref = t->self_ref = t->results_ref = t->reraised_ref = LUA_NOREF;
     luaL_setmetatable(L, TASK_MT);
     lua_pushvalue(L, -1);
     t->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -87,6 +93,8 @@ static void task_release(host_t *h, task_t *t)
     lua_resetthread(t->co);
     luaL_unref(L, LUA_REGISTRYINDEX, t->co_ref);
     t->co_ref = LUA_NOREF;
+    luaL_unref(L, LUA_REGISTRYINDEX, t->reraised_ref);
+    t->reraised_ref = LUA_NOREF;
     t->co = NULL;
     free(t->waiters);
     t->waiters = NULL;
@@ -110,10 +118,26 @@ static void task_finish(host_t *h, task_t *t, int status, int nres)
         lua_setfield(L, -2, "n");
     } else {
         t->failed = 1;
-        const char *msg = lua_tostring(t->co, -1);
-        if (!msg)
-            msg = luaL_typename(t->co, -1);
-        luaL_traceback(L, t->co, msg, 0);
+        lua_createtable(L, 1, 1);
+        lua_pushvalue(t->co, -1);
+        lua_xmove(t->co, L, 1);
+        lua_rawseti(L, -2, 1);
+        luaL_traceback(L, t->co, NULL, 0);
+        if (t->reraised_ref != LUA_NOREF) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, t->reraised_ref);
+            lua_rawgeti(L, -1, 1);
+            lua_rawgeti(L, -4, 1);
+            if (lua_rawequal(L, -1, -2)) {
+                lua_pop(L, 2);
+                lua_pushliteral(L, "\nraised in the task it waited for:\n");
+                lua_getfield(L, -2, "traceback");
+                lua_remove(L, -3);
+                lua_concat(L, 3);
+            } else {
+                lua_pop(L, 3);
+            }
+        }
+        lua_setfield(L, -2, "traceback");
     }
     t->results_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     for (int i = 0; i < t->nwaiters; i++)
@@ -168,9 +192,25 @@ int task_state(const task_t *t)
     return t->failed ? -1 : t->done;
 }
 
-void task_push_outcome(lua_State *L, const task_t *t)
+void task_push_error(lua_State *L, const task_t *t)
 {
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->results_ref);
+    int outcome = lua_gettop(L);
+    lua_rawgeti(L, outcome, 1);
+    int type = lua_type(L, -1);
+    if (type == LUA_TSTRING || type == LUA_TNUMBER) {
+        lua_pushstring(L, lua_tostring(L, -1));
+    } else if (luaL_callmeta(L, -1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
+        /* the message __tostring gave */
+    } else {
+        lua_settop(L, outcome + 1);
+        lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, -1));
+    }
+    lua_replace(L, outcome);
+    lua_settop(L, outcome);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->results_ref);
+    lua_getfield(L, -1, "traceback");
+    lua_remove(L, -2);
 }
 
 /* ---- Lua functions: tasks ------------------------------------------------ */
@@ -185,8 +225,16 @@ static int task_l_spawn(lua_State *L)
 static int task_push_results(lua_State *L, task_t *t)
 {
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->results_ref);
-    if (t->failed)
-        return lua_error(L);    /* re-raise, traceback of the failed task included */
+    if (t->failed) {
+        task_t *self = task_of(L);
+        if (self) {
+            luaL_unref(L, LUA_REGISTRYINDEX, self->reraised_ref);
+            lua_pushvalue(L, -1);
+            self->reraised_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        }
+        lua_rawgeti(L, -1, 1);
+        return lua_error(L);    /* re-raise the value as it was raised */
+    }
     lua_getfield(L, -1, "n");
     int n = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
