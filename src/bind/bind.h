@@ -4,8 +4,10 @@
  *
  * Yielding bindings (chat, sleep, wait, exec) follow one rule: check that
  * the caller is a task that may yield BEFORE any side effect, start the
- * work, park the task with task_park, and build the results inside the
- * continuation, which runs in the resumed task under its own protection. */
+ * work, park the task — with call_park (call.c) when the binding holds
+ * state or work in flight, with task_park for mux.wait, which holds
+ * neither — and build the results inside the continuation, which runs in
+ * the resumed task under its own protection. */
 #ifndef SLMMUX_BIND_H
 #define SLMMUX_BIND_H
 #include <lauxlib.h>
