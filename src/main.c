@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bind/lmux.h"
+#include "bind/host.h"
 
 static const char usage_text[] =
     "usage: slmmux run RECIPE [options]      run a recipe (a Lua file)\n"
@@ -30,7 +30,7 @@ static const char usage_text[] =
     "  --store PATH       sample store (default .slmmux/store.sqlite)\n"
     "  --no-store         do not read or write the sample store\n"
     "  --offline          never touch the network; a missing sample is an error\n"
-    "  -v, --verbose      trace HTTP (credentials redacted)\n";
+    "  -v, --verbose      trace HTTP (credentials redacted); an error shows its Lua traceback\n";
 
 static int usage(const char *why)
 {
@@ -167,6 +167,9 @@ static int run(lua_State *L, const char *home, const char *script, int builtin)
     lua_setfield(L, -2, "recipe");
     lua_pushstring(L, home);
     lua_setfield(L, -2, "home");
+    lua_getfield(L, -1, "verbose");
+    int verbose = lua_toboolean(L, -1);
+    lua_pop(L, 1);
     /* package.loaded["slmmux.cli"] = cli, read by require "slmmux" */
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     lua_pushvalue(L, -2);
@@ -176,8 +179,13 @@ static int run(lua_State *L, const char *home, const char *script, int builtin)
         fprintf(stderr, "slmmux: %s\n", lua_tostring(L, -1));
         return 1;
     }
-    if (lmux_run_main(L, 0) != 0) {
-        fprintf(stderr, "slmmux: %s\n", lua_tostring(L, -1));
+    if (host_run_main(L, 0) != 0) {
+        /* a recipe's or a configuration's mistake is one line; where in the
+         * Lua code it happened is for -v */
+        fprintf(stderr, "slmmux: %s\n", lua_tostring(L, -2));
+        const char *traceback = lua_tostring(L, -1);
+        if (verbose && traceback && *traceback)
+            fprintf(stderr, "%s\n", traceback);
         return 1;
     }
     return 0;
@@ -217,7 +225,7 @@ int main(int argc, char **argv)
     *(void **)lua_getextraspace(L) = NULL;  /* new threads copy it: non-tasks */
     luaL_openlibs(L);
     set_paths(L, home);
-    if (lmux_open(L) != 0) {
+    if (host_open(L, home) != 0) {
         fprintf(stderr, "slmmux: %s\n", lua_tostring(L, -1));
         lua_close(L);
         return 1;
@@ -225,7 +233,7 @@ int main(int argc, char **argv)
     int rc = parse_run_args(L, argc, argv, is_run ? 3 : 2);
     if (rc == 0)
         rc = run(L, home, is_run ? argv[2] : "store_cli", is_store);
-    lmux_close(L);
+    host_close(L);
     lua_close(L);
     return rc;
 }

@@ -33,31 +33,38 @@ local function ensure_store()
   M.store_path = path
 end
 
+-- Misuse of the functions below raises like the C bindings' checks do:
+-- "recipe.lua:12: mux.map: fn must be a function (got nil)", positioned at
+-- the recipe's line, past this library's own frames (core.misuse).
+local function misuse(fname, what, expected, value)
+  core.misuse(fname .. ": " .. what .. " must be " .. expected .. " (got " .. type(value) .. ")")
+end
+
 --- mux.chat(req) -> resp | nil, message, info. Yields until done.
+-- req is checked before a missing endpoint is reported: a misuse raises
+-- whether or not an endpoint is configured.
 function M.chat(req)
-  if type(req) ~= "table" then
-    error("mux.chat: req must be a table {model=, messages=, ...}", 2)
-  end
-  if req.endpoint == nil then
-    local ep, err = config.resolve(req.model)
-    if not ep then
-      return nil, err, { kind = "config", message = err, attempts = 0 }
-    end
-    req.endpoint = ep.name
+  if type(req) ~= "table" then misuse("mux.chat", "req", "a table {model=, messages=, ...}", req) end
+  local endpoint, why = req.endpoint, nil
+  if endpoint == nil then
+    local ep
+    ep, why = config.resolve(req.model)
+    endpoint = ep and ep.name or false
   end
   ensure_store()
-  return core.chat(req)
+  return core.chat(req, endpoint, why)
 end
 
 --- mux.map(list, fn, {concurrency = N}) -> results in input order.
 -- fn(item, index) runs as a task per item, at most N at once; an error in
 -- one is raised here after the tasks already running have finished.
 function M.map(list, fn, opts)
-  if type(list) ~= "table" then error("mux.map: list must be a table", 2) end
-  if type(fn) ~= "function" then error("mux.map: fn must be a function", 2) end
+  if type(list) ~= "table" then misuse("mux.map", "list", "a table", list) end
+  if type(fn) ~= "function" then misuse("mux.map", "fn", "a function", fn) end
+  if opts ~= nil and type(opts) ~= "table" then misuse("mux.map", "opts", "a table", opts) end
   local limit = opts and opts.concurrency or #list
   if type(limit) ~= "number" or limit < 1 then
-    error("mux.map: concurrency must be a number >= 1", 2)
+    core.misuse("mux.map: opts.concurrency must be a number >= 1")
   end
   local results, n, next_index, failure = {}, #list, 1, nil
   local function worker()
@@ -76,12 +83,16 @@ function M.map(list, fn, opts)
 end
 
 --- mux.chat_all(reqs) -> array in order: each a resp or {error=, info=}.
+-- A misused request raises here, at the caller's line: inside the tasks
+-- that send the requests no frame of the recipe's is left to point at.
 function M.chat_all(reqs)
-  if type(reqs) ~= "table" then error("mux.chat_all: reqs must be an array", 2) end
-  return M.map(reqs, function(req)
+  if type(reqs) ~= "table" then misuse("mux.chat_all", "reqs", "an array of requests", reqs) end
+  local ok, results = pcall(M.map, reqs, function(req)
     local resp, err, info = M.chat(req)
     return resp or { error = err, info = info }
   end)
+  if not ok then core.misuse(results) end
+  return results
 end
 
 --- mux.run(recipe): the benchmark runner (lua/slmmux/runner.lua).

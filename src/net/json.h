@@ -15,7 +15,14 @@
  * Numbers are doubles: integers up to 2^53 are exact; the conversion does not
  * depend on the process locale.
  *
- * Writing: json_write_string/json_write_number append valid JSON to a buf_t. */
+ * Writing: json_write_string/json_write_number append valid JSON to a buf_t.
+ *
+ * Why a reader of our own rather than a library such as cJSON: a reply's
+ * text must come through byte for byte, and cJSON keeps strings as C
+ * strings (a \u0000 in model output would cut the text short) and returns
+ * the first of repeated keys where JSON.parse returns the last; here every
+ * string has its length and the last key wins. One arena per document
+ * also makes freeing a reply one call. */
 #ifndef SLMMUX_JSON_H
 #define SLMMUX_JSON_H
 #include <stddef.h>

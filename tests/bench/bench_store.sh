@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 
 make --no-print-directory -s build/libslmmux.a
 cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc -o build/bench_store \
-   tests/bench/bench_store.c build/libslmmux.a $(pkg-config --libs sqlite3) -lm
+   tests/bench/bench_store.c build/libslmmux.a $(pkg-config --libs sqlite3 libcrypto) -lm
 
 # On the repository's disk, not a tmpfs, so the commit fsyncs are real.
 dir=$(mktemp -d build/bench_store.XXXXXX)

@@ -1,4 +1,4 @@
--- test_store.lua: the Lua face of the sample store (src/lmux_store.c).
+-- test_store.lua: the Lua face of the sample store (src/bind/store.c).
 -- Run: ./slmmux run tests/unit/test_store.lua
 local mux = require "slmmux"
 
@@ -48,11 +48,11 @@ assert(st:commit() == true and st:pending() == 0)
 -- misuse raises, naming the argument
 raises("key must be 64 hex digits", function() return st:lookup("xyz", 1) end)
 raises("key must be 64 hex digits", function() return st:put(key:sub(2) .. "g", nil, 0, {}) end)
-raises("sample index", function() return st:put(key, nil, -1, {}) end)
+raises("store:put: idx must be an integer from 0 to", function() return st:put(key, nil, -1, {}) end)
 raises("sample.text must be a string", function() return st:put(key, nil, 5, { text = 42 }) end)
 raises("sample.prompt_tokens", function() return st:put(key, nil, 5, { prompt_tokens = 1.5 }) end)
-raises("k must be", function() return st:lookup(key, -1) end)
-raises("unknown option 'read_only'", mux.store.open, path, { read_only = true })
+raises("store:lookup: k must be", function() return st:lookup(key, -1) end)
+raises("mux.store.open: unknown field opts.read_only", mux.store.open, path, { read_only = true })
 assert(st:pending() == 0, "a rejected put stores nothing")
 
 -- each: every sample once, by key then index; false stops; errors propagate
@@ -75,7 +75,7 @@ assert(s.prompts == 2 and s.samples == 5 and s.bytes > 0)
 
 -- closing commits; a closed store raises
 assert(st:close() == true)
-raises("store is closed", function() return st:lookup(key, 1) end)
+raises("store:lookup: the store is closed", function() return st:lookup(key, 1) end)
 do
   local st2 <close> = assert(mux.store.open(path))
   assert(#st2:lookup(k2, 3) == 3 and st2:lookup(k2, 3)[3].text == "t2")

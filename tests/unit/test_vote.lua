@@ -31,9 +31,9 @@ g = vote.count({"42", " 42"}, {equiv = "math"})
 assert(#g == 1 and g[1].count == 2, "math equivalence groups 42 with ' 42'")
 raises("boom", vote.count, {"a", "b"}, {equiv = function() error("boom") end})
 raises("equiv", vote.count, {"a"}, {equiv = "fuzzy"})
-raises("unknown option 'equal'", vote.count, {"a"}, {equal = "exact"})
+raises("mux.vote.count: unknown field opts.equal", vote.count, {"a"}, {equal = "exact"})
 raises("answers[2] must be a string", vote.count, {"a", 7})
-raises("bad argument #1", vote.count, "a")
+raises("mux.vote.count: answers must be a table (got string)", vote.count, "a")
 
 -- mux: Algorithm 1
 local per_model = {
@@ -78,7 +78,7 @@ raises("per_model[2].answers[1] must be a string", vote.mux,
   {{model = "a", answers = {"x"}}, {model = "b", answers = {1}}})
 raises("accuracy", vote.mux, per_model, {accuracy = 0.5})
 raises("accuracy of model 1 must be a number", vote.mux, per_model, {accuracy = {"high"}})
-raises("unknown option 'acc'", vote.mux, per_model, {acc = {}})
+raises("mux.vote.mux: unknown field opts.acc", vote.mux, per_model, {acc = {}})
 raises("boom", vote.mux, per_model, {equiv = function() error("boom") end})
 
 -- majority: ties to first appearance
@@ -98,7 +98,7 @@ assert(a == "b" and math.abs(w - 0.8) < 1e-12)
 a, w = vote.weighted({false}, {1})
 assert(a == nil and w == 0)
 raises("weights[2] must be a number", vote.weighted, {"a", "b"}, {1, "x"})
-raises("bad argument #2", vote.weighted, {"a"}, nil)
+raises("mux.vote.weighted: weights must be a table (got nil)", vote.weighted, {"a"}, nil)
 -- weighted by model confidence: "5" from a sure model beats four "6"s at 2/3
 local m
 a, w, m = vote.weighted({{model = "sure", answers = {"5", "5", "5"}},
@@ -121,10 +121,10 @@ assert(#res[3].models == 3 and res[3].union == 1 and res[3].contradiction == 0.5
 -- wrong omitted, lambda default, max_size default = number of models
 res = vote.search{correct = {{T, F}, {F, T}}}
 assert(#res == 2 and res[2].union == 1 and res[1].models[1] == 1)
-raises("field 'correct'", vote.search, {})
+raises("mux.vote.search: args.correct must be a table", vote.search, {})
 raises("correct[2] has 1 entries", vote.search, {correct = {{T, F}, {T}}})
 raises("correct[1][2] must be a boolean", vote.search, {correct = {{T, 1}}})
-raises("unknown option 'lamda'", vote.search, {correct = {{T}}, lamda = 2})
+raises("mux.vote.search: unknown field args.lamda", vote.search, {correct = {{T}}, lamda = 2})
 raises("max_size", vote.search, {correct = {{T}}, max_size = 0})
 local many = {}
 for i = 1, 33 do many[i] = {T} end

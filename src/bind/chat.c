@@ -1,4 +1,4 @@
-/* lmux_chat: mux.chat — one prompt, k samples, through the store.
+/* chat: mux.chat — one prompt, k samples, through the store.
  *
  * A sample's identity is (endpoint base URL, the canonical request without
  * n, sample index): its SHA-256 keys the store. Stored samples are reused;
@@ -6,12 +6,15 @@
  * endpoint supports it. With a seed s, sample i is requested with seed s+i,
  * so a resumed or extended run asks for exactly what an uninterrupted run
  * would have asked for. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/oom.h"
+
 #include "base/buf.h"
 #include "net/json.h"
-#include "bind/lmux_host.h"
+#include "bind/bind.h"
 #include "store/sha256.h"
 #include "store/store.h"
 
@@ -31,8 +34,7 @@ typedef struct slot {
 typedef struct chat_part chat_part;
 
 typedef struct chat_call {
-    lmux_host *h;
-    lmux_task *t;
+    call_t call;                /* first: a chat call is a call (bind.h) */
     int ep, k, pending;
     int from_store;
     uint8_t key[32];
@@ -48,7 +50,6 @@ typedef struct chat_call {
     long err_status;
     int attempts;
     double latency_ms;
-    struct chat_call *prev, *next;
 } chat_call;
 
 struct chat_part {
@@ -60,162 +61,204 @@ struct chat_part {
 
 /* ---- building the canonical request ------------------------------------ */
 
-static void put_key(buf_t *b, const char *k, int *first)
+#define CHAT_FNAME "mux.chat"
+
+/* Every write to the request is checked: a short write would change the
+ * sample's identity. The buffers belong to the call's userdata, so the
+ * raise frees them. */
+static void chat_ok(lua_State *L, int rc)
 {
-    if (!*first)
-        buf_putc(b, ',');
-    *first = 0;
-    json_write_string(b, k, strlen(k));
-    buf_putc(b, ':');
+    if (rc < 0)
+        check_error(L, CHAT_FNAME, "not enough memory");
 }
 
-static void put_lua_string(buf_t *b, lua_State *L, int idx)
+static void chat_put_key(lua_State *L, buf_t *b, const char *k, int *first)
+{
+    if (!*first)
+        chat_ok(L, buf_putc(b, ','));
+    *first = 0;
+    chat_ok(L, json_write_string(b, k, strlen(k)));
+    chat_ok(L, buf_putc(b, ':'));
+}
+
+static void chat_put_string(lua_State *L, buf_t *b, int idx)
 {
     size_t n;
     const char *s = lua_tolstring(L, idx, &n);
-    json_write_string(b, s, n);
+    chat_ok(L, json_write_string(b, s, n));
 }
 
-static void check_messages(lua_State *L, int idx, buf_t *b)
+/* messages[i].<field> (a string; optional: may be nil) into b */
+static void chat_put_message_field(lua_State *L, buf_t *b, int m, lua_Integer i, const char *field,
+                                   int optional, int *first)
 {
-    luaL_argcheck(L, lua_type(L, idx) == LUA_TTABLE, 1, "req.messages must be an array of {role=, content=}");
-    lua_Integer n = luaL_len(L, idx);
-    luaL_argcheck(L, n >= 1, 1, "req.messages must not be empty");
-    buf_putc(b, '[');
+    int type = lua_getfield(L, m, field);
+    if (type == LUA_TNIL && optional)
+        return;
+    if (type != LUA_TSTRING)
+        check_error(L, CHAT_FNAME, "req.messages[%I].%s must be a string (got %s)", i, field,
+                    luaL_typename(L, -1));
+    chat_put_key(L, b, field, first);
+    chat_put_string(L, b, -1);
+}
+
+static void chat_put_messages(lua_State *L, int idx, buf_t *b)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        check_type_error(L, idx, CHAT_FNAME, "req.messages", "an array of {role=, content=}");
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    if (n < 1)
+        check_error(L, CHAT_FNAME, "req.messages must not be empty");
+    chat_ok(L, buf_putc(b, '['));
     for (lua_Integer i = 1; i <= n; i++) {
         if (lua_rawgeti(L, idx, i) != LUA_TTABLE)
-            luaL_error(L, "req.messages[%d] must be a table {role=, content=}", (int)i);
+            check_error(L, CHAT_FNAME, "req.messages[%I] must be a table {role=, content=} (got %s)", i,
+                        luaL_typename(L, -1));
         int m = lua_gettop(L);
         if (i > 1)
-            buf_putc(b, ',');
+            chat_ok(L, buf_putc(b, ','));
         int first = 1;
-        buf_putc(b, '{');
-        if (lua_getfield(L, m, "role") != LUA_TSTRING)
-            luaL_error(L, "req.messages[%d].role must be a string", (int)i);
-        put_key(b, "role", &first);
-        put_lua_string(b, L, -1);
-        if (lua_getfield(L, m, "content") != LUA_TSTRING)
-            luaL_error(L, "req.messages[%d].content must be a string", (int)i);
-        put_key(b, "content", &first);
-        put_lua_string(b, L, -1);
-        if (lua_getfield(L, m, "name") == LUA_TSTRING) {
-            put_key(b, "name", &first);
-            put_lua_string(b, L, -1);
-        }
-        buf_putc(b, '}');
+        chat_ok(L, buf_putc(b, '{'));
+        chat_put_message_field(L, b, m, i, "role", 0, &first);
+        chat_put_message_field(L, b, m, i, "content", 0, &first);
+        chat_put_message_field(L, b, m, i, "name", 1, &first);
+        chat_ok(L, buf_putc(b, '}'));
         lua_settop(L, m - 1);
     }
-    buf_putc(b, ']');
+    chat_ok(L, buf_putc(b, ']'));
 }
 
-static void put_number_field(lua_State *L, buf_t *b, const char *name, int integer, int *first)
+static void chat_put_number(lua_State *L, buf_t *b, const char *name, int integer, int *first)
 {
     int type = lua_getfield(L, 1, name);
     if (type != LUA_TNIL) {
         if (type != LUA_TNUMBER || (integer && !lua_isinteger(L, -1)))
-            luaL_error(L, "req.%s must be %s", name, integer ? "an integer" : "a number");
-        put_key(b, name, first);
-        json_write_number(b, lua_tonumber(L, -1));
+            check_error(L, CHAT_FNAME, "req.%s must be %s (got %s)", name,
+                        integer ? "an integer" : "a number",
+                        type == LUA_TNUMBER ? "a float" : luaL_typename(L, -1));
+        chat_put_key(L, b, name, first);
+        chat_ok(L, json_write_number(b, lua_tonumber(L, -1)));
     }
     lua_pop(L, 1);
 }
 
-static const char *const req_fields[] = {"model", "messages", "temperature", "top_p",
+static void chat_put_stop(lua_State *L, buf_t *b, int *first)
+{
+    int type = lua_getfield(L, 1, "stop");
+    if (type == LUA_TSTRING) {
+        chat_put_key(L, b, "stop", first);
+        chat_put_string(L, b, -1);
+    } else if (type == LUA_TTABLE) {
+        chat_put_key(L, b, "stop", first);
+        chat_ok(L, buf_putc(b, '['));
+        lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+        for (lua_Integer i = 1; i <= n; i++) {
+            if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
+                check_error(L, CHAT_FNAME, "req.stop[%I] must be a string (got %s)", i,
+                            luaL_typename(L, -1));
+            if (i > 1)
+                chat_ok(L, buf_putc(b, ','));
+            chat_put_string(L, b, -1);
+            lua_pop(L, 1);
+        }
+        chat_ok(L, buf_putc(b, ']'));
+    } else if (type != LUA_TNIL) {
+        check_type_error(L, -1, CHAT_FNAME, "req.stop", "a string or an array of strings");
+    }
+    lua_pop(L, 1);
+}
+
+static const char *const chat_req_fields[] = {"model", "messages", "temperature", "top_p",
     "max_tokens", "n", "seed", "stop", "endpoint", NULL};
 
-/* Validates req (index 1) and fills c's canonical texts. Raises on misuse. */
-static void build_request(lua_State *L, lmux_host *h, chat_call *c)
+/* Validates req (index 1) and builds c's request prefix, k, seed and the
+ * token estimate. Raises on misuse. */
+static void chat_build_request(lua_State *L, chat_call *c)
 {
-    lmux_check_fields(L, 1, "mux.chat: req", req_fields);
-    if (lua_getfield(L, 1, "endpoint") != LUA_TSTRING)
-        luaL_error(L, "mux.chat: req.endpoint must name a configured endpoint");
-    c->ep = llm_endpoint_find(h->llm, lua_tostring(L, -1));
-    if (c->ep < 0)
-        luaL_error(L, "mux.chat: unknown endpoint '%s'", lua_tostring(L, -1));
-    lua_pop(L, 1);
-
+    check_fields(L, 1, CHAT_FNAME, "req", chat_req_fields);
     buf_t *b = &c->prefix;
     int first = 1;
-    buf_putc(b, '{');
+    chat_ok(L, buf_putc(b, '{'));
     if (lua_getfield(L, 1, "model") != LUA_TSTRING)
-        luaL_error(L, "mux.chat: req.model must be a string");
-    put_key(b, "model", &first);
-    put_lua_string(b, L, -1);
+        check_type_error(L, -1, CHAT_FNAME, "req.model", "a string");
+    chat_put_key(L, b, "model", &first);
+    chat_put_string(L, b, -1);
     lua_pop(L, 1);
     lua_getfield(L, 1, "messages");
-    put_key(b, "messages", &first);
-    check_messages(L, lua_gettop(L), b);
+    chat_put_key(L, b, "messages", &first);
+    chat_put_messages(L, lua_gettop(L), b);
     lua_pop(L, 1);
-    put_number_field(L, b, "temperature", 0, &first);
-    put_number_field(L, b, "top_p", 0, &first);
-    put_number_field(L, b, "max_tokens", 1, &first);
+    chat_put_number(L, b, "temperature", 0, &first);
+    chat_put_number(L, b, "top_p", 0, &first);
+    chat_put_number(L, b, "max_tokens", 1, &first);
     lua_Integer max_tokens = 0;
     if (lua_getfield(L, 1, "max_tokens") == LUA_TNUMBER)
         max_tokens = lua_tointeger(L, -1);
     lua_pop(L, 1);
-    int type = lua_getfield(L, 1, "stop");
-    if (type == LUA_TSTRING) {
-        put_key(b, "stop", &first);
-        put_lua_string(b, L, -1);
-    } else if (type == LUA_TTABLE) {
-        put_key(b, "stop", &first);
-        buf_putc(b, '[');
-        lua_Integer n = luaL_len(L, -1);
-        for (lua_Integer i = 1; i <= n; i++) {
-            if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
-                luaL_error(L, "mux.chat: req.stop[%d] must be a string", (int)i);
-            if (i > 1)
-                buf_putc(b, ',');
-            put_lua_string(b, L, -1);
-            lua_pop(L, 1);
-        }
-        buf_putc(b, ']');
-    } else if (type != LUA_TNIL) {
-        luaL_error(L, "mux.chat: req.stop must be a string or an array of strings");
-    }
-    lua_pop(L, 1);
-    type = lua_getfield(L, 1, "seed");
-    if (type != LUA_TNIL) {
+    chat_put_stop(L, b, &first);
+    if (lua_getfield(L, 1, "seed") != LUA_TNIL) {
         if (!lua_isinteger(L, -1))
-            luaL_error(L, "mux.chat: req.seed must be an integer");
+            check_type_error(L, -1, CHAT_FNAME, "req.seed", "an integer");
         c->has_seed = 1;
         c->seed = lua_tointeger(L, -1);
     }
     lua_pop(L, 1);
-    type = lua_getfield(L, 1, "n");
     c->k = 1;
-    if (type != LUA_TNIL) {
-        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > MAX_SAMPLES)
-            luaL_error(L, "mux.chat: req.n must be an integer from 1 to %d", MAX_SAMPLES);
-        c->k = (int)lua_tointeger(L, -1);
-    }
+    if (lua_getfield(L, 1, "n") != LUA_TNIL)
+        c->k = (int)check_integer(L, -1, CHAT_FNAME, "req.n", 1, MAX_SAMPLES);
     lua_pop(L, 1);
-
-    /* the identity: base URL, then the request as sent minus n, seed as given */
-    buf_printf(&c->canon, "%s\n", llm_endpoint_base_url(h->llm, c->ep));
-    buf_append(&c->canon, c->prefix.data, c->prefix.len);
-    if (c->has_seed)
-        buf_printf(&c->canon, ",\"seed\":%lld", (long long)c->seed);
-    buf_putc(&c->canon, '}');
-    sha256(c->canon.data, c->canon.len, c->key);
     c->est_tokens_per_sample = (double)c->prefix.len / 4.0 + (max_tokens > 0 ? (double)max_tokens : 512.0);
+}
+
+/* The endpoint: argument 2 (a name, or false when none is configured),
+ * else req.endpoint. Returns -1 for false; raises for a bad name. */
+static int chat_endpoint(lua_State *L, host_t *h)
+{
+    int arg = lua_isnoneornil(L, 2) ? 0 : 2;
+    if (!arg)
+        lua_getfield(L, 1, "endpoint");
+    else if (lua_type(L, 2) == LUA_TBOOLEAN && !lua_toboolean(L, 2))
+        return -1;
+    else
+        lua_pushvalue(L, 2);
+    if (lua_type(L, -1) != LUA_TSTRING)
+        check_type_error(L, -1, CHAT_FNAME, "req.endpoint", "the name of a configured endpoint");
+    int ep = llm_endpoint_find(h->llm, lua_tostring(L, -1));
+    if (ep < 0)
+        check_error(L, CHAT_FNAME, "unknown endpoint '%s' (req.endpoint)", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return ep;
+}
+
+/* The identity: base URL, then the request as sent minus n, seed as given. */
+static void chat_build_identity(lua_State *L, host_t *h, chat_call *c)
+{
+    chat_ok(L, buf_printf(&c->canon, "%s\n", llm_endpoint_base_url(h->llm, c->ep)));
+    chat_ok(L, buf_append(&c->canon, c->prefix.data, c->prefix.len));
+    if (c->has_seed)
+        chat_ok(L, buf_printf(&c->canon, ",\"seed\":%lld", (long long)c->seed));
+    chat_ok(L, buf_putc(&c->canon, '}'));
+    sha256(c->canon.data, c->canon.len, c->key);
 }
 
 /* ---- lifetime ---------------------------------------------------------------- */
 
-static void chat_free(chat_call *c)
+static void chat_cancel(call_t *base)
 {
-    if (c->prev)
-        c->prev->next = c->next;
-    else if (c->h->chats == c)
-        c->h->chats = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    chat_call *c = (chat_call *)base;
+    for (chat_part *p = c->parts; p; p = p->next)
+        if (p->req) {
+            llm_cancel(c->call.h->llm, p->req);
+            p->req = NULL;
+        }
+}
+
+static void chat_release(call_t *base)
+{
+    chat_call *c = (chat_call *)base;
     while (c->parts) {
         chat_part *p = c->parts;
         c->parts = p->next;
-        if (p->req)
-            llm_cancel(c->h->llm, p->req);
         free(p);
     }
     for (int i = 0; c->slots && i < c->k; i++) {
@@ -227,14 +270,9 @@ static void chat_free(chat_call *c)
     free(c->err_msg);
     buf_free(&c->canon);
     buf_free(&c->prefix);
-    free(c);
 }
 
-void lmux_chat_cancel_all(lmux_host *h)
-{
-    while (h->chats)
-        chat_free(h->chats);
-}
+static const call_class chat_class = {"slmmux.chat_call", chat_cancel, chat_release};
 
 /* ---- requests ------------------------------------------------------------------ */
 
@@ -246,12 +284,12 @@ static void record_error(chat_call *c, const llm_result *r)
         return;     /* the first failure explains the call */
     c->err_kind = r->kind;
     c->err_status = r->status;
-    c->err_msg = strdup(r->message ? r->message : r->kind);
+    c->err_msg = xstrdup(r->message ? r->message : r->kind);
 }
 
 static void store_new_samples(chat_call *c)
 {
-    lmux_host *h = c->h;
+    host_t *h = c->call.h;
     if (!h->store)
         return;
     int wrote = 0;
@@ -268,16 +306,16 @@ static void store_new_samples(chat_call *c)
         if (store_put(h->store, c->key, c->canon.data, c->canon.len, i, &sm) < 0) {
             if (!c->err_msg) {
                 c->err_kind = "store";
-                buf_t m = BUF_INIT;
-                buf_printf(&m, "could not store a sample: %s", store_errmsg(h->store));
-                c->err_msg = buf_steal(&m);
+                char m[600];
+                snprintf(m, sizeof m, "could not store a sample: %s", store_errmsg(h->store));
+                c->err_msg = xstrdup(m);
             }
             return;
         }
         wrote = 1;
     }
     if (wrote)
-        lmux_store_touched(h);
+        host_store_touched(h);
 }
 
 static void on_part_done(llm_result *r, void *ud)
@@ -300,7 +338,7 @@ static void on_part_done(llm_result *r, void *ud)
             s->len = ch->len;
             s->finish_reason = ch->finish_reason;
             ch->text = ch->finish_reason = NULL;
-            s->model = r->model ? strdup(r->model) : NULL;
+            s->model = r->model ? xstrdup(r->model) : NULL;
             /* the prompt is billed once per request: share it among its samples */
             s->prompt_tokens = r->prompt_tokens / m + (i < r->prompt_tokens % m);
             s->completion_tokens = r->completion_tokens / m + (i < r->completion_tokens % m);
@@ -309,7 +347,7 @@ static void on_part_done(llm_result *r, void *ud)
         }
         if (m < p->count) {
             /* the server ignored n (llama.cpp, Ollama): ask one at a time */
-            llm_endpoint_disable_n(c->h->llm, c->ep);
+            llm_endpoint_disable_n(c->call.h->llm, c->ep);
             for (int i = p->first + m; i < p->first + p->count; i++)
                 submit_part(c, i, 1);
         }
@@ -324,36 +362,31 @@ static void on_part_done(llm_result *r, void *ud)
     free(p);
     if (--c->pending == 0) {
         store_new_samples(c);
-        lmux_task_ready(c->h, c->t);
+        task_ready(c->call.h, c->call.t);
     }
 }
 
 static void submit_part(chat_call *c, int first, int count)
 {
-    chat_part *p = calloc(1, sizeof *p);
+    /* a request body can be large: a failure fails this call, not the run */
     buf_t body = BUF_INIT;
-    buf_append(&body, c->prefix.data, c->prefix.len);
-    if (c->has_seed)
-        buf_printf(&body, ",\"seed\":%lld", (long long)(c->seed + first));
-    if (count > 1)
-        buf_printf(&body, ",\"n\":%d", count);
-    buf_putc(&body, '}');
-    c->pending++;
-    if (!p || !body.data) {
-        llm_result r = {.kind = "transport", .message = "out of memory"};
+    if (buf_append(&body, c->prefix.data, c->prefix.len) < 0 ||
+        (c->has_seed && buf_printf(&body, ",\"seed\":%lld", (long long)(c->seed + first)) < 0) ||
+        (count > 1 && buf_printf(&body, ",\"n\":%d", count) < 0) || buf_putc(&body, '}') < 0) {
+        llm_result r = {.kind = "transport", .message = "out of memory building the request"};
         record_error(c, &r);
-        free(p);
         buf_free(&body);
-        c->pending--;
         return;
     }
+    chat_part *p = xcalloc(1, sizeof *p);
+    c->pending++;
     p->c = c;
     p->first = first;
     p->count = count;
     p->next = c->parts;
     c->parts = p;
     /* llm may call back at once (it could not start): p must be linked first */
-    llm_req *req = llm_submit(c->h->llm, c->ep, body.data, body.len, count,
+    llm_req *req = llm_submit(c->call.h->llm, c->ep, body.data, body.len, count,
                               c->est_tokens_per_sample * count, on_part_done, p);
     buf_free(&body);
     for (chat_part *q = c->parts; q; q = q->next)
@@ -432,7 +465,7 @@ static int chat_results(lua_State *L, chat_call *c)
 {
     int n = c->err_msg ? push_error(L, c->err_kind, c->err_status, c->err_msg, c->attempts)
                        : push_response(L, c);
-    chat_free(c);
+    call_end(&c->call);
     return n;
 }
 
@@ -445,14 +478,10 @@ static int chat_k(lua_State *L, int status, lua_KContext ctx)
 /* Fill slots from the store; returns how many samples are missing. */
 static int lookup_stored(lua_State *L, chat_call *c)
 {
-    store_sample *got = calloc((size_t)c->k, sizeof *got);
-    unsigned char *have = calloc((size_t)c->k, 1);
-    if (!got || !have) {
-        free(got);
-        free(have);
-        luaL_error(L, "out of memory");
-    }
-    int found = store_lookup(c->h->store, c->key, c->k, got, have);
+    (void)L;
+    store_sample *got = xcalloc((size_t)c->k, sizeof *got);
+    unsigned char *have = xcalloc((size_t)c->k, 1);
+    int found = store_lookup(c->call.h->store, c->key, c->k, got, have);
     if (found < 0) {
         free(got);
         free(have);
@@ -463,13 +492,11 @@ static int lookup_stored(lua_State *L, chat_call *c)
             continue;
         slot *s = &c->slots[i];
         if (got[i].has_text) {
-            s->text = malloc(got[i].text_len + 1);
-            memcpy(s->text, got[i].text, got[i].text_len);
-            s->text[got[i].text_len] = '\0';
+            s->text = xmemdup(got[i].text, got[i].text_len);
             s->len = got[i].text_len;
         }
-        s->finish_reason = got[i].finish_reason ? strdup(got[i].finish_reason) : NULL;
-        s->model = got[i].served_model ? strdup(got[i].served_model) : NULL;
+        s->finish_reason = got[i].finish_reason ? xstrdup(got[i].finish_reason) : NULL;
+        s->model = got[i].served_model ? xstrdup(got[i].served_model) : NULL;
         s->prompt_tokens = got[i].prompt_tokens;
         s->completion_tokens = got[i].completion_tokens;
         s->latency_ms = got[i].latency_ms;
@@ -481,32 +508,31 @@ static int lookup_stored(lua_State *L, chat_call *c)
     return c->k - c->from_store;
 }
 
-/* core.chat(req) -> resp | nil, message, info */
+/* core.chat(req [, endpoint [, why]]) -> resp | nil, message, info.
+ * endpoint overrides req.endpoint; false says none is configured, and the
+ * call, once req is checked, returns why as a "config" error. */
 static int l_chat(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lmux_task *t = lmux_check_task(L, "mux.chat");      /* before any side effect */
-    lmux_host *h = lmux_host_of(L);
-    chat_call *c = calloc(1, sizeof *c);
-    if (!c)
-        return luaL_error(L, "out of memory");
-    c->h = h;
-    c->t = t;
-    /* link first so a raised error below cannot leak c: shutdown frees it */
-    c->next = h->chats;
-    if (h->chats)
-        h->chats->prev = c;
-    h->chats = c;
-    build_request(L, h, c);
-    c->slots = calloc((size_t)c->k, sizeof *c->slots);
-    if (!c->slots)
-        return luaL_error(L, "out of memory");
+    check_table(L, 1, CHAT_FNAME, "req");
+    lua_settop(L, 3);
+    task_t *t = task_check(L, CHAT_FNAME);      /* before any side effect */
+    host_t *h = host_get();
+    chat_call *c = call_new(L, &chat_class, sizeof *c, t);
+    chat_build_request(L, c);   /* raises on misuse: the collector frees c */
+    c->ep = chat_endpoint(L, h);
+    if (c->ep < 0) {
+        const char *why = lua_isstring(L, 3) ? lua_tostring(L, 3) : "no endpoint configured";
+        call_end(&c->call);
+        return push_error(L, "config", 0, why, 0);
+    }
+    chat_build_identity(L, h, c);
+    c->slots = xcalloc((size_t)c->k, sizeof *c->slots);
 
     int missing = c->k;
     if (h->store && (missing = lookup_stored(L, c)) < 0) {
         char msg[600];
         snprintf(msg, sizeof msg, "store lookup failed: %s", store_errmsg(h->store));
-        chat_free(c);
+        call_end(&c->call);
         return push_error(L, "store", 0, msg, 0);
     }
     if (missing == 0)
@@ -521,7 +547,7 @@ static int l_chat(lua_State *L)
         char msg[400];
         snprintf(msg, sizeof msg, "offline: %d of %d samples missing from the store (first: sample %d "
                  "of prompt %s…)", missing, c->k, first, hex);
-        chat_free(c);
+        call_end(&c->call);
         return push_error(L, "offline", 0, msg, 0);
     }
     /* contiguous runs of missing indices, each one request when n works */
@@ -542,12 +568,12 @@ static int l_chat(lua_State *L)
         store_new_samples(c);
         return chat_results(L, c);
     }
-    return lmux_park(L, t, (lua_KContext)c, chat_k);
+    return call_park(L, &c->call, chat_k);
 }
 
-void lmux_open_chat(lua_State *L)
+void chat_register(lua_State *L)
 {
-    lua_pushlightuserdata(L, lmux_host_global());
-    lua_pushcclosure(L, l_chat, 1);
+    call_register(L, &chat_class);
+    lua_pushcfunction(L, l_chat);
     lua_setfield(L, -2, "chat");
 }

@@ -1,4 +1,4 @@
-/* lmux_exec: mux.exec — run a program in the sandbox as a loop event.
+/* exec: mux.exec — run a program in the sandbox as a loop event.
  *
  * Runs beyond the host's limit (twice the cores: each run is CPU-bound)
  * wait in a FIFO, so a recipe may start hundreds and the machine still
@@ -7,12 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bind/lmux_host.h"
+#include "base/oom.h"
+#include "bind/bind.h"
 #include "sandbox/sandbox.h"
 
+#define EXEC_FNAME "mux.exec"
+
 typedef struct exec_call {
-    lmux_host *h;
-    lmux_task *t;
+    call_t call;                /* first: an exec call is a call (bind.h) */
     sandbox_spec spec;
     char **argv;
     int argc;
@@ -25,6 +27,7 @@ typedef struct exec_call {
     size_t out_len, err_len;
     double wall_ms, cpu_ms;
     char errmsg[256];
+    int queued;                 /* in the waiting queue */
     struct exec_call *next;     /* waiting queue */
 } exec_call;
 
@@ -37,11 +40,27 @@ static int max_running(void)
     return n > 0 ? (int)(2 * n) : 2;
 }
 
-static void call_free(exec_call *c)
+/* Shutdown: a queued run leaves the queue; runs in flight are killed by
+ * sandbox_abort_all, which calls no callback. */
+static void exec_cancel(call_t *base)
 {
-    if (!c->argv && !c->files && !c->stdin_data && !c->out && !c->err)
+    exec_call *c = (exec_call *)base;
+    if (!c->queued)
         return;
-    for (int i = 0; i < c->argc; i++)
+    exec_call **pp = &queue_head;
+    while (*pp != c)
+        pp = &(*pp)->next;
+    *pp = c->next;
+    queue_tail = NULL;
+    for (exec_call *q = queue_head; q; q = q->next)
+        queue_tail = q;
+    c->queued = 0;
+}
+
+static void exec_release(call_t *base)
+{
+    exec_call *c = (exec_call *)base;
+    for (int i = 0; c->argv && i < c->argc; i++)
         free(c->argv[i]);
     free(c->argv);
     for (int i = 0; i < c->spec.nfiles; i++) {
@@ -52,14 +71,9 @@ static void call_free(exec_call *c)
     free(c->stdin_data);
     free(c->out);
     free(c->err);
-    memset(c, 0, sizeof *c);
 }
 
-static int call_gc(lua_State *L)
-{
-    call_free(lua_touserdata(L, 1));
-    return 0;
-}
+static const call_class exec_class = {"slmmux.exec_call", exec_cancel, exec_release};
 
 static void start_next(loop_t *loop);
 
@@ -73,19 +87,14 @@ static void on_done(sandbox_result *r, void *ud)
     c->wall_ms = r->wall_ms;
     c->cpu_ms = r->cpu_ms;
     memcpy(c->errmsg, r->errmsg, sizeof c->errmsg);
-    c->out = malloc(r->out_len + 1);
-    c->err = malloc(r->err_len + 1);
-    if (c->out) {
-        memcpy(c->out, r->out, r->out_len);
-        c->out_len = r->out_len;
-    }
-    if (c->err) {
-        memcpy(c->err, r->err, r->err_len);
-        c->err_len = r->err_len;
-    }
+    /* bounded by out_cap; an empty stdout instead would be a wrong answer */
+    c->out = xmemdup(r->out, r->out_len);
+    c->out_len = r->out_len;
+    c->err = xmemdup(r->err, r->err_len);
+    c->err_len = r->err_len;
     running--;
-    lmux_task_ready(c->h, c->t);
-    start_next(c->h->loop);
+    task_ready(c->call.h, c->call.t);
+    start_next(c->call.h->loop);
 }
 
 static void start_next(loop_t *loop)
@@ -95,11 +104,12 @@ static void start_next(loop_t *loop)
         queue_head = c->next;
         if (!queue_head)
             queue_tail = NULL;
+        c->queued = 0;
         if (sandbox_run(loop, &c->spec, on_done, c, c->errmsg, sizeof c->errmsg) == 0) {
             running++;
         } else {
             c->status = SANDBOX_ERROR;
-            lmux_task_ready(c->h, c->t);
+            task_ready(c->call.h, c->call.t);
         }
     }
 }
@@ -143,7 +153,7 @@ static int exec_k(lua_State *L, int status, lua_KContext ctx)
         lua_pushstring(L, c->errmsg);
         lua_setfield(L, -2, "message");
     }
-    call_free(c);
+    call_end(&c->call);
     return 1;
 }
 
@@ -152,8 +162,10 @@ static double opt_number(lua_State *L, const char *name, double dflt)
     int type = lua_getfield(L, 1, name);
     double v = dflt;
     if (type != LUA_TNIL) {
-        if (type != LUA_TNUMBER || lua_tonumber(L, -1) <= 0)
-            luaL_error(L, "mux.exec: %s must be a positive number", name);
+        if (type != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0))
+            check_error(L, EXEC_FNAME, "spec.%s must be a positive number (got %s)", name,
+                        type == LUA_TNUMBER ? lua_pushfstring(L, "%f", lua_tonumber(L, -1))
+                                            : luaL_typename(L, -1));
         v = lua_tonumber(L, -1);
     }
     lua_pop(L, 1);
@@ -164,11 +176,7 @@ static char *dup_lua_string(lua_State *L, int idx, size_t *len)
 {
     size_t n;
     const char *s = lua_tolstring(L, idx, &n);
-    char *p = malloc(n + 1);
-    if (!p)
-        luaL_error(L, "out of memory");
-    memcpy(p, s, n);
-    p[n] = '\0';
+    char *p = xmemdup(s, n);
     if (len)
         *len = n;
     return p;
@@ -181,16 +189,18 @@ static const char *const spec_fields[] = {"argv", "stdin", "files", "cpu", "wall
  * stack may change while the run is queued). Raises on misuse. */
 static void read_spec(lua_State *L, exec_call *c)
 {
-    lmux_check_fields(L, 1, "mux.exec", spec_fields);
+    check_fields(L, 1, EXEC_FNAME, "spec", spec_fields);
     if (lua_getfield(L, 1, "argv") != LUA_TTABLE)
-        luaL_error(L, "mux.exec: argv must be an array of strings");
-    c->argc = (int)luaL_len(L, -1);
-    if (c->argc < 1)
-        luaL_error(L, "mux.exec: argv must not be empty");
-    c->argv = calloc((size_t)c->argc + 1, sizeof *c->argv);
+        check_type_error(L, -1, EXEC_FNAME, "spec.argv", "an array of strings");
+    size_t argc = lua_rawlen(L, -1);
+    if (argc < 1 || argc > 65536)
+        check_error(L, EXEC_FNAME, "spec.argv must hold 1 to 65536 strings");
+    c->argc = (int)argc;
+    c->argv = xcalloc((size_t)c->argc + 1, sizeof *c->argv);
     for (int i = 0; i < c->argc; i++) {
         if (lua_rawgeti(L, -1, i + 1) != LUA_TSTRING)
-            luaL_error(L, "mux.exec: argv[%d] must be a string", i + 1);
+            check_error(L, EXEC_FNAME, "spec.argv[%d] must be a string (got %s)", i + 1,
+                        luaL_typename(L, -1));
         c->argv[i] = dup_lua_string(L, -1, NULL);
         lua_pop(L, 1);
     }
@@ -201,7 +211,7 @@ static void read_spec(lua_State *L, exec_call *c)
         c->stdin_data = dup_lua_string(L, -1, &c->spec.stdin_len);
         c->spec.stdin_data = c->stdin_data;
     } else if (type != LUA_TNIL) {
-        luaL_error(L, "mux.exec: stdin must be a string");
+        check_type_error(L, -1, EXEC_FNAME, "spec.stdin", "a string");
     }
     lua_pop(L, 1);
     type = lua_getfield(L, 1, "files");
@@ -209,17 +219,18 @@ static void read_spec(lua_State *L, exec_call *c)
         int n = 0;
         for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1))
             n++;
-        c->files = calloc((size_t)n + 1, sizeof *c->files);
+        c->files = xcalloc((size_t)n + 1, sizeof *c->files);
         for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
             if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-                luaL_error(L, "mux.exec: files must map names to strings");
+                check_error(L, EXEC_FNAME, "spec.files must map names to strings (got %s = %s)",
+                            luaL_typename(L, -2), luaL_typename(L, -1));
             sandbox_file *f = &c->files[c->spec.nfiles++];
             f->name = dup_lua_string(L, -2, NULL);
             f->data = dup_lua_string(L, -1, &f->len);
         }
         c->spec.files = c->files;
     } else if (type != LUA_TNIL) {
-        luaL_error(L, "mux.exec: files must be a table {name = content}");
+        check_type_error(L, -1, EXEC_FNAME, "spec.files", "a table {name = content}");
     }
     lua_pop(L, 1);
     c->spec.cpu_s = opt_number(L, "cpu", 0);
@@ -235,23 +246,19 @@ static void read_spec(lua_State *L, exec_call *c)
 /* core.exec(spec) -> {status, code, signal, stdout, stderr, truncated, wall_ms, cpu_ms} */
 static int l_exec(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lmux_task *t = lmux_check_task(L, "mux.exec");
-    /* c lives in a userdata on the task's stack: a misuse error below, or a
-     * run abandoned at shutdown, leaves it to the GC, which frees its parts */
-    exec_call *c = lua_newuserdatauv(L, sizeof *c, 0);
-    memset(c, 0, sizeof *c);
-    luaL_setmetatable(L, "slmmux.exec_call");
-    c->h = lmux_host_of(L);
-    c->t = t;
-    read_spec(L, c);
+    check_table(L, 1, EXEC_FNAME, "spec");
+    lua_settop(L, 1);
+    task_t *t = task_check(L, EXEC_FNAME);
+    exec_call *c = call_new(L, &exec_class, sizeof *c, t);
+    read_spec(L, c);            /* raises on misuse: the collector frees c */
+    c->queued = 1;
     if (queue_tail)
         queue_tail->next = c;
     else
         queue_head = c;
     queue_tail = c;
-    start_next(c->h->loop);
-    return lmux_park(L, t, (lua_KContext)c, exec_k);
+    start_next(c->call.h->loop);
+    return call_park(L, &c->call, exec_k);
 }
 
 static int l_isolation(lua_State *L)
@@ -260,14 +267,10 @@ static int l_isolation(lua_State *L)
     return 1;
 }
 
-void lmux_open_exec(lua_State *L)
+void exec_register(lua_State *L)
 {
-    luaL_newmetatable(L, "slmmux.exec_call");
-    lua_pushcfunction(L, call_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pop(L, 1);
-    lua_pushlightuserdata(L, lmux_host_global());
-    lua_pushcclosure(L, l_exec, 1);
+    call_register(L, &exec_class);
+    lua_pushcfunction(L, l_exec);
     lua_setfield(L, -2, "exec");
     lua_pushcfunction(L, l_isolation);
     lua_setfield(L, -2, "isolation");

@@ -1,4 +1,35 @@
-/* lmux_vote: mux.vote.* over vote.c.
+/* vote: the Lua face of vote.c, the table mux.vote.
+ *
+ * Answers are Lua arrays of strings in which false (or nil, with an explicit
+ * n) marks a sample with no answer; such entries never group, not even
+ * with each other. Their length is opts.n, else #answers (use false, not
+ * nil, for failures when relying on #). Options common to all:
+ *   equiv = "exact" (default: byte equality) | "math" (math_equiv with the
+ *           default options) | function(a, b) -> truthy. A function may
+ *           not yield; its errors propagate.
+ *
+ *   count(answers [, opts])  -> {{answer=, count=, first=}, ...}
+ *       groups by count descending, then first appearance; first is the
+ *       1-based index of the group's first member (its representative).
+ *   mux(per_model [, opts])  -> {answer=, model=, index=, confidence=, reason=,
+ *                                per_model = {{model=, answer=, count=, k=, confidence=}, ...}}
+ *       per_model = {{model = name, answers = {...} [, n = k]}, ...}.
+ *       SLM-MUX Algorithm 1: see vote.h. k counts failed samples.
+ *       opts.accuracy = {acc1, acc2, ...} (by position) or {[name] = acc};
+ *       missing accuracies are unknown (they lose accuracy tie-breaks).
+ *       reason is "confidence", "tie_accuracy", "tie_order" or "no_answer";
+ *       with "no_answer", answer, model and index are nil, confidence 0.
+ *   majority(answers [, opts])            -> answer, count   (nil, 0 if none)
+ *   weighted(answers, weights [, opts])   -> answer, weight  (nil, 0 if none)
+ *       weights[i] (numbers) weigh answers[i]; ties go to first appearance.
+ *   weighted(per_model [, opts])          -> answer, weight, model
+ *       each model's answers weigh that model's confidence (top count / k).
+ *   search{correct =, wrong =, lambda = 1.0, max_size = #correct}
+ *       -> {[size] = {models = {i, ...}, score=, union=, contradiction=}}
+ *       correct[m][q] / wrong[m][q]: booleans, model m right / consistently
+ *       wrong on question q (wrong may be omitted: never). At most 32
+ *       models; every row must have the same length. See vote_search.
+ * Misuse raises an error naming the argument; unknown options raise.
  *
  * Memory: every array handed to vote.c is a Lua userdata, so an error
  * raised midway (a bad argument, or an error in a Lua equiv function) leaks
@@ -7,8 +38,9 @@
  * string vote.c is still comparing. An equiv function runs under lua_pcall:
  * its error is kept and raised once vote.c has returned (vote.c mallocs
  * internally, and a longjmp through it would leak). */
-#include "bind/lmux_vote.h"
+#include "bind/bind.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +48,6 @@
 #include <lauxlib.h>
 
 #include "answers/mathequiv.h"
-#include "bind/lmux_host.h"
 #include "answers/vote.h"
 
 typedef struct eqctx {
@@ -25,6 +56,7 @@ typedef struct eqctx {
     int fidx;                   /* stack index of the function */
     int failed;                 /* the function raised: its error is at errslot */
     int errslot;
+    const char *fname;          /* the public function, for errors */
 } eqctx;
 
 enum { EQ_EXACT, EQ_MATH, EQ_FUNC };
@@ -67,7 +99,7 @@ static vote_eq_fn eq_of(const eqctx *e)
 static void eq_done(eqctx *e)
 {
     if (e->failed == 2)
-        luaL_error(e->L, "equiv function: Lua stack overflow");
+        check_error(e->L, e->fname, "opts.equiv: Lua stack overflow");
     if (e->failed) {
         lua_pushvalue(e->L, e->errslot);
         lua_error(e->L);
@@ -77,15 +109,15 @@ static void eq_done(eqctx *e)
 /* The options table at arg (absent is fine), checked against names; sets
  * up the equivalence. Pushes two slots (the function or nil, the error
  * slot) whose indices e records. Returns 1 if the table is present. */
-static int get_options(lua_State *L, int arg, const char *const *names, eqctx *e)
+static int get_options(lua_State *L, int arg, const char *fname, const char *const *names, eqctx *e)
 {
     e->L = L;
     e->kind = EQ_EXACT;
     e->failed = 0;
-    int present = !lua_isnoneornil(L, arg);
+    e->fname = fname;
+    int present = check_opt_table(L, arg, fname, "opts");
     if (present) {
-        luaL_checktype(L, arg, LUA_TTABLE);
-        lmux_check_options(L, arg, names);
+        check_fields(L, arg, fname, "opts", names);
         lua_getfield(L, arg, "equiv");
     } else {
         lua_pushnil(L);
@@ -99,9 +131,9 @@ static int get_options(lua_State *L, int arg, const char *const *names, eqctx *e
         if (strcmp(s, "math") == 0)
             e->kind = EQ_MATH;
         else if (strcmp(s, "exact") != 0)
-            luaL_argerror(L, arg, "option 'equiv' must be \"exact\", \"math\" or a function");
+            check_error(L, fname, "opts.equiv must be \"exact\", \"math\" or a function (got \"%s\")", s);
     } else if (t != LUA_TNIL) {
-        luaL_argerror(L, arg, "option 'equiv' must be \"exact\", \"math\" or a function");
+        check_type_error(L, -1, fname, "opts.equiv", "\"exact\", \"math\" or a function");
     }
     lua_pushnil(L);
     e->errslot = lua_gettop(L);
@@ -113,12 +145,12 @@ static int get_options(lua_State *L, int arg, const char *const *names, eqctx *e
  * offset by base). Pushes the userdata; returns the array. what names the
  * argument in errors (e.g. "answers", "per_model[2].answers"). */
 static vote_answer *read_answers(lua_State *L, int idx, lua_Integer n, int anchor, lua_Integer base,
-                                 int argn, const char *what, int *count)
+                                 const char *fname, const char *what, int *count)
 {
     if (n < 0)
         n = (lua_Integer)lua_rawlen(L, idx);
     if (n > 1000000)
-        luaL_argerror(L, argn, lua_pushfstring(L, "%s has too many entries", what));
+        check_error(L, fname, "%s has too many entries", what);
     vote_answer *a = lua_newuserdatauv(L, sizeof *a * (size_t)(n ? n : 1), 0);
     for (lua_Integer i = 1; i <= n; i++) {
         int t = lua_rawgeti(L, idx, i);
@@ -130,8 +162,8 @@ static vote_answer *read_answers(lua_State *L, int idx, lua_Integer n, int ancho
             a[i - 1].len = 0;
             lua_pop(L, 1);
         } else {
-            luaL_argerror(L, argn, lua_pushfstring(L, "%s[%d] must be a string, false or nil (got %s)", what,
-                                                   (int)i, luaL_typename(L, -1)));
+            check_error(L, fname, "%s[%d] must be a string, false or nil (got %s)", what, (int)i,
+                        luaL_typename(L, -1));
         }
     }
     *count = (int)n;
@@ -139,18 +171,14 @@ static vote_answer *read_answers(lua_State *L, int idx, lua_Integer n, int ancho
 }
 
 /* opts.n at arg, or -1. */
-static lua_Integer opt_n(lua_State *L, int arg, int present)
+static lua_Integer opt_n(lua_State *L, int arg, int present, const char *fname)
 {
     if (!present)
         return -1;
     lua_getfield(L, arg, "n");
     lua_Integer n = -1;
-    if (!lua_isnil(L, -1)) {
-        int ok;
-        n = lua_tointegerx(L, -1, &ok);
-        if (!ok || n < 0)
-            luaL_argerror(L, arg, "option 'n' must be a non-negative integer");
-    }
+    if (!lua_isnil(L, -1))
+        n = check_integer(L, -1, fname, "opts.n", 0, 1000000);
     lua_pop(L, 1);
     return n;
 }
@@ -167,15 +195,16 @@ static void push_answer(lua_State *L, const vote_answer *a)
 
 static int v_count(lua_State *L)
 {
+    static const char *const fname = "mux.vote.count";
     static const char *const names[] = {"equiv", "n", NULL};
-    luaL_checktype(L, 1, LUA_TTABLE);
+    check_table(L, 1, fname, "answers");
     eqctx e;
-    int present = get_options(L, 2, names, &e);
-    lua_Integer n = opt_n(L, 2, present);
+    int present = get_options(L, 2, fname, names, &e);
+    lua_Integer n = opt_n(L, 2, present, fname);
     lua_newtable(L);
     int anchor = lua_gettop(L);
     int cnt;
-    vote_answer *a = read_answers(L, 1, n, anchor, 0, 1, "answers", &cnt);
+    vote_answer *a = read_answers(L, 1, n, anchor, 0, fname, "answers", &cnt);
     vote_group *g = lua_newuserdatauv(L, sizeof *g * (size_t)(cnt ? cnt : 1), 0);
     int ng = vote_count(a, cnt, eq_of(&e), &e, g);
     eq_done(&e);
@@ -195,14 +224,15 @@ static int v_count(lua_State *L)
 
 static int v_majority(lua_State *L)
 {
+    static const char *const fname = "mux.vote.majority";
     static const char *const names[] = {"equiv", "n", NULL};
-    luaL_checktype(L, 1, LUA_TTABLE);
+    check_table(L, 1, fname, "answers");
     eqctx e;
-    int present = get_options(L, 2, names, &e);
-    lua_Integer n = opt_n(L, 2, present);
+    int present = get_options(L, 2, fname, names, &e);
+    lua_Integer n = opt_n(L, 2, present, fname);
     lua_newtable(L);
     int cnt;
-    vote_answer *a = read_answers(L, 1, n, lua_gettop(L), 0, 1, "answers", &cnt);
+    vote_answer *a = read_answers(L, 1, n, lua_gettop(L), 0, fname, "answers", &cnt);
     vote_group w;
     int r = vote_majority(a, cnt, eq_of(&e), &e, &w);
     eq_done(&e);
@@ -227,12 +257,12 @@ typedef struct model_in {
 /* Reads per_model (arg 1) into userdata-backed models, anchoring names and
  * answers. Pushes: the anchor table, the models array, then per model its
  * answers userdata and its name. */
-static vote_model *read_models(lua_State *L, int *nm, int *first_name)
+static vote_model *read_models(lua_State *L, const char *fname, int *nm, int *first_name)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
+    check_table(L, 1, fname, "per_model");
     lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
     if (n > 100000)
-        luaL_argerror(L, 1, "per_model has too many entries");
+        check_error(L, fname, "per_model has too many entries");
     lua_newtable(L);
     int anchor = lua_gettop(L);
     vote_model *m = lua_newuserdatauv(L, sizeof *m * (size_t)(n ? n : 1), 0);
@@ -243,23 +273,24 @@ static vote_model *read_models(lua_State *L, int *nm, int *first_name)
         char what[64];
         snprintf(what, sizeof what, "per_model[%d].answers", (int)i);
         if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
-            luaL_argerror(L, 1, lua_pushfstring(L, "per_model[%d] must be a table {model=, answers=}", (int)i));
+            check_error(L, fname, "per_model[%d] must be a table {model=, answers=} (got %s)", (int)i,
+                        luaL_typename(L, -1));
         int row = lua_gettop(L);
         int t = lua_getfield(L, row, "model");
         if (t != LUA_TNIL && t != LUA_TSTRING)
-            luaL_argerror(L, 1, lua_pushfstring(L, "per_model[%d].model must be a string", (int)i));
+            check_error(L, fname, "per_model[%d].model must be a string (got %s)", (int)i,
+                        luaL_typename(L, -1));
         lua_Integer k = -1;
         if (lua_getfield(L, row, "n") != LUA_TNIL) {
-            int ok;
-            k = lua_tointegerx(L, -1, &ok);
-            if (!ok || k < 0)
-                luaL_argerror(L, 1, lua_pushfstring(L, "per_model[%d].n must be a non-negative integer", (int)i));
+            char nwhat[64];
+            snprintf(nwhat, sizeof nwhat, "per_model[%d].n", (int)i);
+            k = check_integer(L, -1, fname, nwhat, 0, 1000000);
         }
         lua_pop(L, 1);
         if (lua_getfield(L, row, "answers") != LUA_TTABLE)
-            luaL_argerror(L, 1, lua_pushfstring(L, "%s must be a table", what));
+            check_type_error(L, -1, fname, what, "a table");
         int cnt;
-        m[i - 1].answers = read_answers(L, lua_gettop(L), k, anchor, base, 1, what, &cnt);
+        m[i - 1].answers = read_answers(L, lua_gettop(L), k, anchor, base, fname, what, &cnt);
         base += cnt;
         m[i - 1].k = cnt;
         m[i - 1].accuracy = NAN;
@@ -272,7 +303,8 @@ static vote_model *read_models(lua_State *L, int *nm, int *first_name)
 }
 
 /* opts.accuracy: by position, else by model name. */
-static void read_accuracy(lua_State *L, int arg, int present, vote_model *m, int n, int first_name)
+static void read_accuracy(lua_State *L, int arg, int present, vote_model *m, int n, int first_name,
+                          const char *fname)
 {
     if (!present)
         return;
@@ -281,7 +313,7 @@ static void read_accuracy(lua_State *L, int arg, int present, vote_model *m, int
         return;
     }
     if (!lua_istable(L, -1))
-        luaL_argerror(L, arg, "option 'accuracy' must be a table");
+        check_type_error(L, -1, fname, "opts.accuracy", "a table");
     int acc = lua_gettop(L);
     for (int i = 0; i < n; i++) {
         int t = lua_rawgeti(L, acc, i + 1);
@@ -293,7 +325,8 @@ static void read_accuracy(lua_State *L, int arg, int present, vote_model *m, int
         if (t == LUA_TNUMBER)
             m[i].accuracy = lua_tonumber(L, -1);
         else if (t != LUA_TNIL)
-            luaL_argerror(L, arg, lua_pushfstring(L, "accuracy of model %d must be a number", i + 1));
+            check_error(L, fname, "opts.accuracy of model %d must be a number (got %s)", i + 1,
+                        luaL_typename(L, -1));
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
@@ -301,16 +334,17 @@ static void read_accuracy(lua_State *L, int arg, int present, vote_model *m, int
 
 static int v_mux(lua_State *L)
 {
+    static const char *const fname = "mux.vote.mux";
     static const char *const names[] = {"equiv", "accuracy", NULL};
     eqctx e;
-    int present = get_options(L, 2, names, &e);
+    int present = get_options(L, 2, fname, names, &e);
     int n, first_name;
-    vote_model *m = read_models(L, &n, &first_name);
-    read_accuracy(L, 2, present, m, n, first_name);
+    vote_model *m = read_models(L, fname, &n, &first_name);
+    read_accuracy(L, 2, present, m, n, first_name, fname);
     vote_pick *picks = lua_newuserdatauv(L, sizeof *picks * (size_t)(n ? n : 1), 0);
     vote_mux_result r;
     if (vote_mux(m, n, eq_of(&e), &e, picks, &r) < 0)
-        return luaL_error(L, "not enough memory");
+        return check_error(L, fname, "not enough memory");
     eq_done(&e);
     lua_createtable(L, 0, 6);
     if (r.model >= 0) {
@@ -349,11 +383,12 @@ static int v_mux(lua_State *L)
 /* weighted(per_model [, opts]): confidence-weighted majority over models. */
 static int v_weighted_models(lua_State *L)
 {
+    static const char *const fname = "mux.vote.weighted";
     static const char *const names[] = {"equiv", NULL};
     eqctx e;
-    get_options(L, 2, names, &e);
+    get_options(L, 2, fname, names, &e);
     int n, first_name;
-    vote_model *m = read_models(L, &n, &first_name);
+    vote_model *m = read_models(L, fname, &n, &first_name);
     int ans;
     vote_group w;
     int r = vote_weighted_models(m, n, eq_of(&e), &e, &ans, &w);
@@ -371,7 +406,8 @@ static int v_weighted_models(lua_State *L)
 
 static int v_weighted(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
+    static const char *const fname = "mux.vote.weighted";
+    check_table(L, 1, fname, "answers");
     /* a list of {model=, answers=} rows: the per-model form, opts at 2 */
     if (lua_rawgeti(L, 1, 1) == LUA_TTABLE) {
         lua_pop(L, 1);
@@ -379,21 +415,21 @@ static int v_weighted(lua_State *L)
     }
     lua_pop(L, 1);
     static const char *const names[] = {"equiv", "n", NULL};
-    luaL_checktype(L, 2, LUA_TTABLE);
+    check_table(L, 2, fname, "weights");
     eqctx e;
-    int present = get_options(L, 3, names, &e);
-    lua_Integer n = opt_n(L, 3, present);
+    int present = get_options(L, 3, fname, names, &e);
+    lua_Integer n = opt_n(L, 3, present, fname);
     lua_newtable(L);
     int cnt;
-    vote_answer *a = read_answers(L, 1, n, lua_gettop(L), 0, 1, "answers", &cnt);
+    vote_answer *a = read_answers(L, 1, n, lua_gettop(L), 0, fname, "answers", &cnt);
     double *w = lua_newuserdatauv(L, sizeof *w * (size_t)(cnt ? cnt : 1), 0);
     for (int i = 0; i < cnt; i++) {
         int t = lua_rawgeti(L, 2, i + 1);
         if (t != LUA_TNUMBER && a[i].s)
-            luaL_argerror(L, 2, lua_pushfstring(L, "weights[%d] must be a number", i + 1));
+            check_error(L, fname, "weights[%d] must be a number (got %s)", i + 1, luaL_typename(L, -1));
         w[i] = t == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
         if (!isfinite(w[i]))
-            luaL_argerror(L, 2, lua_pushfstring(L, "weights[%d] must be finite", i + 1));
+            check_error(L, fname, "weights[%d] must be finite", i + 1);
         lua_pop(L, 1);
     }
     vote_group g;
@@ -409,6 +445,8 @@ static int v_weighted(lua_State *L)
     return 2;
 }
 
+#define VOTE_SEARCH "mux.vote.search"
+
 /* ---- search ---------------------------------------------------------------------- */
 
 /* Reads rows of booleans from field name of arg 1 into bits (n_models rows
@@ -419,14 +457,16 @@ static int read_bits(lua_State *L, const char *name, uint64_t *bits, int n_model
     int tbl = lua_gettop(L);
     for (int m = 0; m < n_models; m++) {
         if (lua_rawgeti(L, tbl, m + 1) != LUA_TTABLE)
-            luaL_argerror(L, 1, lua_pushfstring(L, "%s[%d] must be a table of booleans", name, m + 1));
+            check_error(L, VOTE_SEARCH, "args.%s[%d] must be a table of booleans (got %s)", name, m + 1,
+                        luaL_typename(L, -1));
         int row = lua_gettop(L);
         if ((int)lua_rawlen(L, row) != q)
-            luaL_argerror(L, 1, lua_pushfstring(L, "%s[%d] has %d entries, %s[1] has %d", name, m + 1,
-                                                (int)lua_rawlen(L, row), "correct", q));
+            check_error(L, VOTE_SEARCH, "args.%s[%d] has %d entries, args.correct[1] has %d", name,
+                        m + 1, (int)lua_rawlen(L, row), q);
         for (int j = 0; j < q; j++) {
             if (lua_rawgeti(L, row, j + 1) != LUA_TBOOLEAN)
-                luaL_argerror(L, 1, lua_pushfstring(L, "%s[%d][%d] must be a boolean", name, m + 1, j + 1));
+                check_error(L, VOTE_SEARCH, "args.%s[%d][%d] must be a boolean (got %s)", name, m + 1,
+                            j + 1, luaL_typename(L, -1));
             if (lua_toboolean(L, -1))
                 bits[(size_t)m * words + j / 64] |= UINT64_C(1) << (j % 64);
             lua_pop(L, 1);
@@ -440,43 +480,35 @@ static int read_bits(lua_State *L, const char *name, uint64_t *bits, int n_model
 static int v_search(lua_State *L)
 {
     static const char *const names[] = {"correct", "wrong", "lambda", "max_size", NULL};
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lmux_check_options(L, 1, names);
+    check_table(L, 1, VOTE_SEARCH, "args");
+    check_fields(L, 1, VOTE_SEARCH, "args", names);
     if (lua_getfield(L, 1, "correct") != LUA_TTABLE)
-        luaL_argerror(L, 1, "field 'correct' must be a table (per model, a table of booleans per question)");
+        check_type_error(L, -1, VOTE_SEARCH, "args.correct",
+                         "a table (per model, a table of booleans per question)");
     int n_models = (int)lua_rawlen(L, -1);
     if (n_models < 1 || n_models > VOTE_SEARCH_MAX_MODELS)
-        luaL_argerror(L, 1, lua_pushfstring(L, "field 'correct' must list 1 to %d models (got %d)",
-                                            VOTE_SEARCH_MAX_MODELS, n_models));
+        check_error(L, VOTE_SEARCH, "args.correct must list 1 to %d models (got %d)",
+                    VOTE_SEARCH_MAX_MODELS, n_models);
     if (lua_rawgeti(L, -1, 1) != LUA_TTABLE)
-        luaL_argerror(L, 1, "correct[1] must be a table of booleans");
+        check_type_error(L, -1, VOTE_SEARCH, "args.correct[1]", "a table of booleans");
     int q = (int)lua_rawlen(L, -1);
     lua_pop(L, 2);
     if (q < 1)
-        luaL_argerror(L, 1, "correct[1] must hold at least one question");
+        check_error(L, VOTE_SEARCH, "args.correct[1] must hold at least one question");
     int wt = lua_getfield(L, 1, "wrong");
     if (wt != LUA_TNIL && wt != LUA_TTABLE)
-        luaL_argerror(L, 1, "field 'wrong' must be a table like 'correct'");
+        check_type_error(L, -1, VOTE_SEARCH, "args.wrong", "a table like args.correct");
     if (wt == LUA_TTABLE && (int)lua_rawlen(L, -1) != n_models)
-        luaL_argerror(L, 1, lua_pushfstring(L, "field 'wrong' lists %d models, 'correct' %d",
-                                            (int)lua_rawlen(L, -1), n_models));
+        check_error(L, VOTE_SEARCH, "args.wrong lists %d models, args.correct %d",
+                    (int)lua_rawlen(L, -1), n_models);
     lua_pop(L, 1);
-    lua_getfield(L, 1, "lambda");
     double lambda = 1.0;
-    if (!lua_isnil(L, -1)) {
-        if (lua_type(L, -1) != LUA_TNUMBER || isnan(lua_tonumber(L, -1)))
-            luaL_argerror(L, 1, "field 'lambda' must be a number");
-        lambda = lua_tonumber(L, -1);
-    }
+    if (lua_getfield(L, 1, "lambda") != LUA_TNIL)
+        lambda = check_number(L, -1, VOTE_SEARCH, "args.lambda");
     lua_pop(L, 1);
-    lua_getfield(L, 1, "max_size");
     lua_Integer max_size = n_models;
-    if (!lua_isnil(L, -1)) {
-        int ok;
-        max_size = lua_tointegerx(L, -1, &ok);
-        if (!ok || max_size < 1)
-            luaL_argerror(L, 1, "field 'max_size' must be an integer >= 1");
-    }
+    if (lua_getfield(L, 1, "max_size") != LUA_TNIL)
+        max_size = check_integer(L, -1, VOTE_SEARCH, "args.max_size", 1, INT_MAX);
     lua_pop(L, 1);
     if (max_size > n_models)
         max_size = n_models;
@@ -492,7 +524,7 @@ static int v_search(lua_State *L)
     vote_search_result *r = lua_newuserdatauv(L, sizeof *r * (size_t)max_size, 0);
     int got = vote_search(n_models, q, c, w, lambda, (int)max_size, r);
     if (got < 0)
-        return luaL_error(L, "search: not enough memory");
+        return check_error(L, VOTE_SEARCH, "not enough memory");
     lua_createtable(L, got, 0);
     for (int s = 0; s < got; s++) {
         lua_createtable(L, 0, 4);
@@ -515,7 +547,7 @@ static int v_search(lua_State *L)
     return 1;
 }
 
-void lmux_open_vote(lua_State *L)
+void lvote_register(lua_State *L)
 {
     static const luaL_Reg funcs[] = {{"count", v_count}, {"mux", v_mux}, {"majority", v_majority},
                                      {"weighted", v_weighted}, {"search", v_search}, {NULL, NULL}};

@@ -1,5 +1,30 @@
-/* lmux_store: Lua bindings of store.h and sha256.h. See lmux_store.h. */
-#include "bind/lmux_store.h"
+/* store: the Lua face of the sample store (store.h) and of SHA-256.
+ *
+ * lstore_register(L) sets field `store` of the table on top of the stack to:
+ *   store.open(path [, {readonly = bool, busy_timeout_ms = int}])
+ *       -> store object, or nil, message (not a valid store, locked, newer
+ *          schema, unwritable path). Closed by :close(), a to-be-closed
+ *          variable (`local st <close> = ...`) or the garbage collector;
+ *          closing commits pending samples.
+ *   store.hash(text) -> 64-char lowercase hex SHA-256 of text (a prompt key)
+ * Methods (key: 64 hex digits or a raw 32-byte digest; sample index >= 0):
+ *   st:lookup(key, k) -> array of k entries, entry i+1 for sample i: a table
+ *       {text=, finish_reason=, prompt_tokens=, completion_tokens=,
+ *        latency_ms=, model=, created=} or false when not stored; text is
+ *       absent for null content, other unknown fields are absent too
+ *   st:put(key, request_text_or_nil, idx, sample) -> true if stored, false if
+ *       that sample was already stored (it never changes); sample has the
+ *       fields above, all optional; other fields are ignored
+ *   st:commit() -> true;  st:pending() -> samples put but not committed
+ *   st:stats() -> {prompts=, samples=, bytes=}
+ *   st:each(fn) -> number of samples visited; calls fn(key_hex, request, idx,
+ *       sample) for every stored sample, by key then index; fn returning
+ *       false stops; fn must not write to this store
+ *   st:close() -> true
+ * Misuse (wrong types, bad key, negative index, a closed store) raises an
+ * error naming the argument; SQLite failures return nil, message. Strings
+ * cross with explicit lengths: texts may hold NUL bytes and invalid UTF-8. */
+#include "bind/bind.h"
 
 #include "store/sha256.h"
 #include "store/store.h"
@@ -14,22 +39,23 @@ typedef struct lstore {
     store_t *s;     /* NULL once closed */
 } lstore;
 
-static store_t *lstore_check(lua_State *L)
+/* The open store a method is called on (fname: e.g. "store:lookup"). */
+static store_t *lstore_check(lua_State *L, const char *fname)
 {
-    lstore *u = luaL_checkudata(L, 1, LSTORE_MT);
+    lstore *u = check_udata(L, 1, LSTORE_MT, fname, "self", "a store (from mux.store.open)");
     if (!u->s)
-        luaL_error(L, "store is closed");
+        check_error(L, fname, "the store is closed");
     return u->s;
 }
 
-static void lstore_key(lua_State *L, int arg, uint8_t key[32])
+static void lstore_key(lua_State *L, int arg, const char *fname, uint8_t key[32])
 {
     size_t len;
-    const char *k = luaL_checklstring(L, arg, &len);
+    const char *k = check_string(L, arg, fname, "key", &len);
     if (len == 32)
         memcpy(key, k, 32);
     else if (sha256_unhex(k, len, key) < 0)
-        luaL_argerror(L, arg, "key must be 64 hex digits or a 32-byte digest");
+        check_error(L, fname, "key must be 64 hex digits or a 32-byte digest");
 }
 
 static int lstore_fail(lua_State *L, store_t *s)
@@ -41,27 +67,17 @@ static int lstore_fail(lua_State *L, store_t *s)
 
 static int lstore_open(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    static const char *const fname = "mux.store.open";
+    static const char *const known[] = {"readonly", "busy_timeout_ms", NULL};
+    const char *path = check_string(L, 1, fname, "path", NULL);
     store_opts o = {0, 0};
-    if (!lua_isnoneornil(L, 2)) {
-        luaL_checktype(L, 2, LUA_TTABLE);
-        lua_pushnil(L);
-        while (lua_next(L, 2)) {
-            const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-            if (strcmp(name, "readonly") == 0) {
-                luaL_argexpected(L, lua_isboolean(L, -1), 2, "boolean readonly");
-                o.readonly = lua_toboolean(L, -1);
-            } else if (strcmp(name, "busy_timeout_ms") == 0) {
-                int isint;
-                lua_Integer ms = lua_tointegerx(L, -1, &isint);
-                luaL_argcheck(L, isint && lua_type(L, -1) == LUA_TNUMBER && ms > 0 && ms <= 3600000, 2,
-                              "busy_timeout_ms must be an integer from 1 to 3600000");
-                o.busy_timeout_ms = (int)ms;
-            } else {
-                return luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s'", name));
-            }
-            lua_pop(L, 1);
-        }
+    if (check_opt_table(L, 2, fname, "opts")) {
+        check_fields(L, 2, fname, "opts", known);
+        if (lua_getfield(L, 2, "readonly") != LUA_TNIL)
+            o.readonly = check_boolean(L, -1, fname, "opts.readonly");
+        if (lua_getfield(L, 2, "busy_timeout_ms") != LUA_TNIL)
+            o.busy_timeout_ms = (int)check_integer(L, -1, fname, "opts.busy_timeout_ms", 1, 3600000);
+        lua_pop(L, 2);
     }
     /* The userdata exists before the store so that a memory error cannot leak it. */
     lstore *u = lua_newuserdatauv(L, sizeof *u, 0);
@@ -113,11 +129,10 @@ static void lstore_push_sample(lua_State *L, const store_sample *sm)
 
 static int lstore_lookup(lua_State *L)
 {
-    store_t *s = lstore_check(L);
+    store_t *s = lstore_check(L, "store:lookup");
     uint8_t key[32];
-    lstore_key(L, 2, key);
-    lua_Integer k = luaL_checkinteger(L, 3);
-    luaL_argcheck(L, k >= 0 && k <= LSTORE_MAX_K, 3, "k must be from 0 to 1000000");
+    lstore_key(L, 2, "store:lookup", key);
+    lua_Integer k = check_integer(L, 3, "store:lookup", "k", 0, LSTORE_MAX_K);
     /* Scratch as a userdata: the collector frees it even if a push below raises. */
     store_sample *out = lua_newuserdatauv(L, (size_t)k * (sizeof *out + 1) + 1, 0);
     unsigned char *have = (unsigned char *)(out + k);
@@ -141,7 +156,7 @@ static const char *lstore_field_str(lua_State *L, int arg, const char *field, si
     if (t == LUA_TNIL)
         return NULL;
     if (t != LUA_TSTRING)
-        luaL_argerror(L, arg, lua_pushfstring(L, "sample.%s must be a string, got %s", field, luaL_typename(L, -1)));
+        check_error(L, "store:put", "sample.%s must be a string (got %s)", field, luaL_typename(L, -1));
     return lua_tolstring(L, -1, len);
 }
 
@@ -150,7 +165,7 @@ static lua_Integer lstore_field_int(lua_State *L, int arg, const char *field)
     int t = lua_getfield(L, arg, field), isint = 0;
     lua_Integer v = t == LUA_TNUMBER ? lua_tointegerx(L, -1, &isint) : -1;
     if (t != LUA_TNIL && !(isint && v >= 0))
-        luaL_argerror(L, arg, lua_pushfstring(L, "sample.%s must be a non-negative integer", field));
+        check_error(L, "store:put", "sample.%s must be a non-negative integer", field);
     lua_pop(L, 1);
     return v;
 }
@@ -159,7 +174,7 @@ static double lstore_field_num(lua_State *L, int arg, const char *field, double 
 {
     int t = lua_getfield(L, arg, field);
     if (t != LUA_TNIL && t != LUA_TNUMBER)
-        luaL_argerror(L, arg, lua_pushfstring(L, "sample.%s must be a number, got %s", field, luaL_typename(L, -1)));
+        check_error(L, "store:put", "sample.%s must be a number (got %s)", field, luaL_typename(L, -1));
     double v = t == LUA_TNUMBER ? lua_tonumber(L, -1) : missing;
     lua_pop(L, 1);
     return v;
@@ -167,14 +182,14 @@ static double lstore_field_num(lua_State *L, int arg, const char *field, double 
 
 static int lstore_put(lua_State *L)
 {
-    store_t *s = lstore_check(L);
+    static const char *const fname = "store:put";
+    store_t *s = lstore_check(L, fname);
     uint8_t key[32];
-    lstore_key(L, 2, key);
+    lstore_key(L, 2, fname, key);
     size_t request_len = 0;
-    const char *request = luaL_optlstring(L, 3, NULL, &request_len);
-    lua_Integer idx = luaL_checkinteger(L, 4);
-    luaL_argcheck(L, idx >= 0 && idx <= 0x7fffffff, 4, "sample index must be from 0 to 2^31-1");
-    luaL_checktype(L, 5, LUA_TTABLE);
+    const char *request = check_opt_string(L, 3, fname, "request", NULL, &request_len);
+    lua_Integer idx = check_integer(L, 4, fname, "idx", 0, 0x7fffffff);
+    check_table(L, 5, fname, "sample");
     store_sample sm;
     memset(&sm, 0, sizeof sm);
     /* The strings stay on the stack, hence valid, until store_put has copied them. */
@@ -195,7 +210,7 @@ static int lstore_put(lua_State *L)
 
 static int lstore_commit(lua_State *L)
 {
-    store_t *s = lstore_check(L);
+    store_t *s = lstore_check(L, "store:commit");
     if (store_commit(s) < 0)
         return lstore_fail(L, s);
     lua_pushboolean(L, 1);
@@ -204,13 +219,13 @@ static int lstore_commit(lua_State *L)
 
 static int lstore_pending(lua_State *L)
 {
-    lua_pushinteger(L, store_pending(lstore_check(L)));
+    lua_pushinteger(L, store_pending(lstore_check(L, "store:pending")));
     return 1;
 }
 
 static int lstore_stats(lua_State *L)
 {
-    store_t *s = lstore_check(L);
+    store_t *s = lstore_check(L, "store:stats");
     long prompts, samples, bytes;
     if (store_stats(s, &prompts, &samples, &bytes) < 0)
         return lstore_fail(L, s);
@@ -279,8 +294,8 @@ static int lstore_each_cb(void *ud, const uint8_t key[32], const char *request, 
 
 static int lstore_each(lua_State *L)
 {
-    store_t *s = lstore_check(L);
-    luaL_checktype(L, 2, LUA_TFUNCTION);
+    store_t *s = lstore_check(L, "store:each");
+    check_function(L, 2, "store:each", "fn");
     luaL_checkstack(L, 8, NULL);   /* the callback pushes without checking */
     lstore_each_ctx c = {L, 2, 0, 0};
     int rc = store_each(s, lstore_each_cb, &c);
@@ -294,7 +309,7 @@ static int lstore_each(lua_State *L)
 
 static int lstore_close(lua_State *L)
 {
-    lstore *u = luaL_checkudata(L, 1, LSTORE_MT);
+    lstore *u = check_udata(L, 1, LSTORE_MT, "store:close", "self", "a store (from mux.store.open)");
     char err[700];
     int rc = store_close(u->s, err, sizeof err);
     u->s = NULL;
@@ -316,7 +331,7 @@ static int lstore_tbc_close(lua_State *L)
     int rc = store_close(u->s, err, sizeof err);
     u->s = NULL;
     if (rc < 0)
-        return luaL_error(L, "%s", err);
+        return check_error(L, "store:close", "%s", err);
     return 0;
 }
 
@@ -331,7 +346,7 @@ static int lstore_gc(lua_State *L)
 static int lstore_hash(lua_State *L)
 {
     size_t len;
-    const char *text = luaL_checklstring(L, 1, &len);
+    const char *text = check_string(L, 1, "mux.store.hash", "text", &len);
     uint8_t d[32];
     char hex[65];
     sha256(text, len, d);
@@ -363,7 +378,7 @@ static const luaL_Reg lstore_funcs[] = {
     {NULL, NULL},
 };
 
-void lmux_open_store(lua_State *L)
+void lstore_register(lua_State *L)
 {
     if (luaL_newmetatable(L, LSTORE_MT)) {
         luaL_setfuncs(L, lstore_meta, 0);
