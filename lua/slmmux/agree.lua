@@ -16,9 +16,10 @@
 -- A program that does not run on the probes (syntax error, a crash while it
 -- is defined, no function entry_point) has no signature (false): it never
 -- groups, not even with an identical failure, as a failed extraction in
--- mux.vote. With no probes at all a signature falls back to the source text
+-- slmmux.vote. With no probes at all a signature falls back to the source text
 -- (textual agreement, as SLM-MUX does for answers), for programs that run.
 local cjson = require "cjson"
+local vote = require "slmmux.vote"
 
 local M = {}
 
@@ -438,7 +439,7 @@ end
 --- SLM-MUX selection over behaviour signatures. per_model = {{model =,
 -- programs = {...}, signatures = {...}}, ...} (k entries each, false where
 -- a sample has no program or no signature). The rule of Algorithm 1 is
--- mux.vote.mux's, with signatures as the answers: highest confidence (top
+-- slmmux.vote.mux's, with signatures as the answers: highest confidence (top
 -- group / k) wins; ties go to the higher validation accuracy (opts.accuracy,
 -- {[model] = acc}), then to the earlier model. Returns a decision {answer =
 -- program, model =, confidence =, reason =, signature =}.
@@ -451,7 +452,7 @@ function M.select(per_model, opts)
     end
     answers[i] = {model = m.model, answers = m.signatures, n = #m.signatures}
   end
-  local pick = mux.vote.mux(answers, {accuracy = opts and opts.accuracy})
+  local pick = vote.mux(answers, {accuracy = opts and opts.accuracy})
   if pick.model == nil then
     return {confidence = 0, reason = "no_answer"}   -- no program ran on the probes
   end

@@ -42,6 +42,7 @@ local data = require "slmmux.data"
 local policies = require "slmmux.policies"
 local report = require "slmmux.report"
 local sim = require "slmmux.sim"
+local tasks = require "slmmux.tasks"
 
 local mux = require "slmmux"
 
@@ -73,7 +74,6 @@ local SETTINGS = {
 }
 
 local BACKENDS = {auto = true, api = true, sim = true}
-local LABELS = {slm_mux = "SLM-MUX", majority = "Agent Forest (majority)", single = "single model"}
 
 local function fail(fmt, ...) error(string.format(fmt, ...), 0) end
 
@@ -215,25 +215,6 @@ function M.configure(recipe, cli)
   end
   check(cfg)
   return cfg
-end
-
-local REQUIRED = {"name", "load", "prompt", "extract", "score"}
-
-local function load_task(cfg)
-  local task = cfg.task
-  if type(task) == "string" then
-    local name = "slmmux.tasks." .. task
-    if not package.searchpath(name, package.path) then
-      fail("unknown task '%s' (built in: gsm8k, gpqa, math; or give a task table)", task)
-    end
-    local mod = require(name)
-    task = mod.new and mod.new({boxed = cfg.boxed}) or mod
-  end
-  for _, f in ipairs(REQUIRED) do
-    if task[f] == nil then fail("task: missing field '%s'", f) end
-  end
-  task.reference = task.reference or function(p) return p.reference end
-  return task
 end
 
 local function exists(path)
@@ -516,21 +497,14 @@ local function choose_policy(cfg, recipe, cli)
     if type(recipe.solve) ~= "function" then fail("recipe: 'solve' must be a function") end
     return recipe.solve, cfg.policy
   end
-  local names = policies.names()
-  for _, n in ipairs(names) do
-    if n == cfg.policy then return policies[n], n end
-  end
-  fail("-s policy=%s: unknown policy; valid: %s", cfg.policy, table.concat(names, ", "))
+  local policy, err = policies.get(cfg.policy)
+  if not policy then fail("-s policy=%s: %s", cfg.policy, err) end
+  return policy.solve, cfg.policy
 end
 
 local function label_of(cfg, recipe, policy, solve, accuracy)
   if solve == recipe.solve and recipe.name then return recipe.name end
-  local label = LABELS[policy] or policy
-  if policy == "single" then
-    label = policies.best_model(cfg.models, accuracy) .. (cfg.samples > 1
-      and string.format(" (SC@%d)", cfg.samples) or "")
-  end
-  return label
+  return policies.label(policy, cfg, accuracy)
 end
 
 local function warn_settings(cfg, policy)
@@ -602,7 +576,7 @@ function M.run(recipe, cli)
   if type(recipe) ~= "table" then error("slmmux.run: expected a recipe table", 2) end
   cli = cli or mux.cli or {}
   local cfg = M.configure(recipe, cli)
-  local task = load_task(cfg)
+  local task = tasks.resolve(cfg.task, {boxed = cfg.boxed})
   local solve, policy = choose_policy(cfg, recipe, cli)
   warn_settings(cfg, policy)
   local problems, val_problems, path = select_problems(cfg, task)

@@ -30,7 +30,8 @@ local function parse_choices(path, p)
 end
 
 function M.new()
-  local t = {name = "gpqa", equiv = "exact", default_data = "data/gpqa_diamond.json.gz"}
+  local t = {name = "gpqa", equiv = "exact", default_data = "data/gpqa_diamond.json.gz",
+    description = "GPQA Diamond graduate science questions, one option letter"}
 
   function t.load(path)
     local problems = data.load(path,

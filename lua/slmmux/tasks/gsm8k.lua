@@ -27,7 +27,8 @@ local MISSES = {
 }
 
 function M.new()
-  local t = {name = "gsm8k", equiv = "exact", default_data = "data/gsm8k_500.json"}
+  local t = {name = "gsm8k", equiv = "exact", default_data = "data/gsm8k_500.json",
+    description = "GSM8K grade-school word problems, the number after '####'"}
 
   function t.load(path)
     local problems = data.load(path, {fields = {question = "string", answer = "string"}})

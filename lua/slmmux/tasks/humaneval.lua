@@ -233,7 +233,8 @@ end
 -- probe_timeout, extra_probes. The runner passes {boxed = ...}, ignored.
 function M.new(opts)
   local o = options(opts)
-  local t = {name = "humaneval", default_data = "data/HumanEval.jsonl.gz"}
+  local t = {name = "humaneval", default_data = "data/HumanEval.jsonl.gz",
+    description = "HumanEval Python functions, scored by their hidden tests in the sandbox"}
   local outcomes, sigs, by_source, probe_sets = {}, {}, {}, {}
   t.stats = {test_runs = 0, probe_runs = 0, sandbox_errors = 0, exec_wall_ms = 0, exec_cpu_ms = 0,
     outcomes = {pass = 0, fail = 0, timeout = 0, crash = 0}}

@@ -39,7 +39,8 @@ function M.new(opts)
   if which ~= "last" and which ~= "first" then
     error("tasks.math: boxed must be 'first' or 'last', got " .. tostring(which), 2)
   end
-  local t = {name = "math", equiv = "math", default_data = "data/math_500.json"}
+  local t = {name = "math", equiv = "math", default_data = "data/math_500.json",
+    description = "MATH-500 competition problems, answers in \\boxed{}, MATH equivalence"}
 
   function t.load(path)
     local problems = data.load(path, {fields = {problem = "string", answer = "string"}})
