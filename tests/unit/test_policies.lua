@@ -1,7 +1,7 @@
 -- Policies on fixed samples: the backend is a function returning canned
 -- texts, so each case states exactly what Algorithm 1 must pick.
 local mux = require "slmmux"
-local runner = require "slmmux.runner"
+local context = require "slmmux.run.context"
 local policies = require "slmmux.policies"
 local single = require "slmmux.policies.single"
 local math_task = require "slmmux.tasks.math"
@@ -35,7 +35,7 @@ local function run(policy, canned, o)
   end
   local task = o.task or math_task
   local problem = o.problem or {id = "p", text = "?", reference = "1"}
-  local ctx = runner.context(problem, {task = task, models = models, accuracy = o.accuracy,
+  local ctx = context.new(problem, {task = task, models = models, accuracy = o.accuracy,
     opts = {samples = o.k or 3, early_exit = o.early_exit, temperature = 0.3, max_tokens = 64},
     chat = chat})
   local decision, err = assert(policies.get(policy)).solve(problem, ctx)

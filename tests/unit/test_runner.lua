@@ -3,7 +3,7 @@
 -- problems are excluded from accuracy and counted, and settings coerce.
 local cjson = require "cjson"
 local mux = require "slmmux"
-local runner = require "slmmux.runner"
+local runner = require "slmmux.run"
 local data = require "slmmux.data"
 
 local MATH = (mux.home or ".") .. "/data/math_500.json"
