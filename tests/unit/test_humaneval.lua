@@ -153,9 +153,10 @@ assert(near(humaneval.pass_at_k(200, 100, 100), 1), "C(200,100) would overflow a
 fails(function() humaneval.pass_at_k(5, 6, 1) end, "c <= n")
 
 -- The simulator's wrong programs are wrong, and come back out of a reply.
-local miss = task.near_miss(p0, 1)
-assert(miss ~= p0.reference and not task.score(miss, p0), "near miss fails")
-assert(task.extract("Therefore" .. task.answer_text(miss), p0) == miss, "answer_text round trip")
+local sim_texts = require("slmmux.sim.texts").for_task(task)
+local miss = sim_texts.wrong(p0, 1)
+assert(miss ~= p0.reference and not task.score(miss, p0) and sim_texts.rejects(miss, p0), "near miss fails")
+assert(task.extract(sim_texts.text(miss, p0, 0), p0) == miss, "stated program round trip")
 
 -- End to end on the simulator: 3 problems, 2 models x 3 samples.
 local dir = os.tmpname()

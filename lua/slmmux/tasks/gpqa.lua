@@ -69,14 +69,6 @@ function M.new()
 
   function t.reference(p) return p.reference end
 
-  function t.answer_text(answer) return "##Answer: " .. answer .. "##" end
-
-  function t.near_miss(p, j)
-    local others = p.letters:gsub(p.reference, "")
-    local at = (j - 1) % #others + 1
-    return others:sub(at, at)
-  end
-
   return t
 end
 
