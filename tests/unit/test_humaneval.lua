@@ -142,6 +142,13 @@ if mux.vote and mux.vote.mux then
   assert(none.answer == nil and none.confidence == 0, "no program ran")
 end
 
+-- The Python programs are files of the library, read from the slmmux home.
+local files = require "slmmux.files"
+local harness = assert(io.open(home .. "/lua/slmmux/agree/harness.py")):read("a")
+assert(files.read("agree/harness.py") == harness and harness:find("def _canon", 1, true))
+assert(files.read("tasks/humaneval/driver.py"):find("def _main", 1, true))
+fails(function() files.read("agree/absent.py") end, home .. "/lua/slmmux/agree/absent.py")
+
 -- pass@k: 1 - C(n-c, k) / C(n, k), by hand.
 local function near(x, y) return math.abs(x - y) < 1e-12 end
 assert(near(humaneval.pass_at_k(5, 1, 1), 0.2))

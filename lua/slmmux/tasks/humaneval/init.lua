@@ -14,6 +14,7 @@
 -- cannot be fully fenced off from its caller.)
 local data = require "slmmux.data"
 local agree = require "slmmux.agree"
+local files = require "slmmux.files"
 
 local mux = require "slmmux"
 
@@ -28,21 +29,8 @@ local INSTRUCTION = "Complete the following Python function.\n\n```python\n%s```
   .. "Reply with the complete function -- its signature, the imports and any "
   .. "helper functions it uses -- in a single ```python code block."
 
-local DRIVER = [[
-import sys, os
-
-def _main():
-    token = sys.stdin.readline().strip()
-    real = sys.stdout
-    sys.stdout = open(os.devnull, "w")
-    with open("prog.py") as f:
-        src = f.read()
-    exec(compile(src, "prog.py", "exec"), {"__name__": "__candidate__"})
-    real.write("\n" + token + "\n")
-    real.flush()
-
-_main()
-]]
+-- The Python program of a test run, beside this file.
+local DRIVER = files.read("tasks/humaneval/driver.py")
 
 -- Options of a task and their defaults. Seconds.
 M.DEFAULTS = {
