@@ -48,13 +48,14 @@ local function options(fname, opts, known)
 end
 
 -- answers[1..n] must be strings, false or nil; n defaults to #answers.
-local function check_answers(fname, answers, n, what)
-  if type(answers) ~= "table" then fail(fname, 3, "%s must be a table", what) end
+-- level: the error level of a failure, as seen from this function.
+local function check_answers(fname, answers, n, what, level)
+  if type(answers) ~= "table" then fail(fname, level, "%s must be a table", what) end
   n = count_of(n) or #answers
   for i = 1, n do
     local a = answers[i]
     if a and type(a) ~= "string" then
-      fail(fname, 3, "%s[%d] must be a string, false or nil (got %s)", what, i, type(a))
+      fail(fname, level, "%s[%d] must be a string, false or nil (got %s)", what, i, type(a))
     end
   end
   return n
@@ -74,7 +75,8 @@ local function check_row(fname, row, i)
   if k ~= nil and not count_of(k) then
     fail(fname, 4, "per_model[%d].n must be a non-negative integer", i)
   end
-  return check_answers(fname, row.answers, k, "per_model[" .. i .. "].answers")
+  local n = check_answers(fname, row.answers, k, "per_model[" .. i .. "].answers", 5)
+  return n   -- not a tail call, which would drop this frame from the error level
 end
 
 -- The answers are checked on the error path only: count() rejects a bad
@@ -108,7 +110,8 @@ function M.top(row, equiv)
   if equiv ~= nil and not EQUIV_NAMES[equiv] and type(equiv) ~= "function" then
     fail("vote.top", 2, "equiv must be \"exact\", \"math\" or a function")
   end
-  return top_of("vote.top", row, 1, equiv)
+  local top = top_of("vote.top", row, 1, equiv)
+  return top   -- not a tail call: the error levels count this frame
 end
 
 -- Model i's validation accuracy: accuracy[i], else accuracy[name]; nil
@@ -192,7 +195,8 @@ end
 -- when no model has an answer).
 function M.select(tops, accuracy)
   if type(tops) ~= "table" then fail("vote.select", 2, "tops must be an array") end
-  return select_from("vote.select", tops, accuracy)
+  local decision = select_from("vote.select", tops, accuracy)
+  return decision   -- not a tail call: the error levels count this frame
 end
 
 local MUX_OPTIONS = {equiv = true, accuracy = true}
@@ -223,7 +227,7 @@ local LIST_OPTIONS = {equiv = true, n = true}
 -- appearance; or nil, 0 when there is no answer.
 function M.majority(answers, opts)
   opts = options("vote.majority", opts, LIST_OPTIONS)
-  local n = check_answers("vote.majority", answers, opts.n, "answers")
+  local n = check_answers("vote.majority", answers, opts.n, "answers", 3)
   local top = count(answers, {equiv = opts.equiv, n = n})[1]
   if not top then return nil, 0 end
   return top.answer, top.count, top.first
@@ -296,7 +300,7 @@ end
 -- answer, weight sum, index of its first appearance; or nil, 0.
 function M.weighted(answers, weights, opts)
   opts = options("vote.weighted", opts, LIST_OPTIONS)
-  local n = check_answers("vote.weighted", answers, opts.n, "answers")
+  local n = check_answers("vote.weighted", answers, opts.n, "answers", 3)
   local w = check_weights(weights, answers, n)
   local best = heaviest(weigh(answers, w, n, equality(opts.equiv)))
   if not best then return nil, 0 end

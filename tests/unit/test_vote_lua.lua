@@ -159,6 +159,21 @@ raises("vote.mux: per_model must be an array", vote.mux, "x")
 raises("vote.select: tops must be an array", vote.select, nil)
 raises("vote.top: per_model[1] must be a table", vote.top, "x")
 
+-- ... and the error is raised at the caller's line, not inside slmmux.vote
+local function at_caller(fn)
+  local ok, err = pcall(fn)
+  check(not ok and tostring(err):find("^[^:]*test_vote_lua%.lua:%d+: vote%."), "raised at: " .. tostring(err))
+end
+at_caller(function() local d = vote.mux({{answers = {1}}}); return d end)
+at_caller(function() local d = vote.mux({{answers = {}, model = 3}}); return d end)
+at_caller(function() local d = vote.mux({{answers = {"a"}}}, {accuracy = {"x"}}); return d end)
+at_caller(function() local d = vote.mux({}, {acc = 1}); return d end)
+at_caller(function() local d = vote.top("x"); return d end)
+at_caller(function() local d = vote.select({{count = 1, k = 1}}, {"x"}); return d end)
+at_caller(function() local d = vote.majority({1}); return d end)
+at_caller(function() local d = vote.weighted({"a"}, {"x"}); return d end)
+at_caller(function() local d = vote.weighted_models({{answers = {1}}}); return d end)
+
 ---------------------------------------------------------------------------
 -- Majority and weighted votes: the cases of the C versions
 
