@@ -6,7 +6,11 @@
 --   ./slmmux run recipes/baselines.lua -s policy=single -s samples=1
 --                                  the single best model (by validation accuracy)
 --   ./slmmux run recipes/baselines.lua -s policy=single         its self-consistency (k = 3)
+--   ./slmmux run recipes/baselines.lua -s policy=weighted       every sample votes with
+--                                                               its model's confidence
 --   ./slmmux run recipes/baselines.lua -s policy=slm_mux        SLM-MUX itself
+--
+-- -s policy=NAME takes any registered policy (lua/slmmux/policies/).
 --
 -- Other benchmarks: -s task=gsm8k or -s task=gpqa (each has its default data).
 local mux = require "slmmux"

@@ -1,7 +1,7 @@
 -- SLM-MUX on HumanEval with behavioural agreement: Algorithm 1 of Wang et
 -- al. (2025), where two programs count as the same answer when they behave
 -- the same on the inputs of the docstring examples (never the hidden tests).
--- Every program runs in the sandbox (mux.exec); see lua/slmmux/agree.lua.
+-- Every program runs in the sandbox (mux.exec); see lua/slmmux/agree/.
 --
 --   ./slmmux run recipes/humaneval.lua --limit 20        # the simulator, offline
 --   ./slmmux run recipes/humaneval.lua -s models=Qwen/Qwen2.5-7B-Instruct-Turbo,google/gemma-2-27b-it

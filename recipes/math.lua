@@ -8,20 +8,24 @@
 -- works through slmmux.config.lua. With no endpoint configured, the built-in
 -- simulator answers instead (and says so). Baselines: recipes/baselines.lua.
 local mux = require "slmmux"
-local policies = require "slmmux.policies"
+local slm_mux = require "slmmux.policies.slm_mux"
+local vote = require "slmmux.vote"
 
 local function solve(problem, ctx)
   -- Optional (-s early_exit=true): one sample per model; stop if all agree.
-  local agreed, err = policies.early_exit(ctx)
+  local agreed, err = slm_mux.early_exit(ctx)
   if agreed or err then return agreed, err end
   -- 1. Independent generation: every model samples k answers at temperature
   --    T > 0, all models at once; no model sees another's output.
   local per_model, err2 = ctx.sample_all(ctx.opts.samples)  -- {{model=, answers={y1..yk}}...}
   if not per_model then return nil, err2 end
-  -- 2. Confidence: s_i = frequency of model i's most common answer.
+  -- 2. Confidence: s_i = frequency of model i's most common answer among
+  --    its k samples (a failed sample still counts in k).
+  local tops = {}
+  for i, m in ipairs(per_model) do tops[i] = vote.top(m, ctx.task.equiv) end
   -- 3. Selection: the answer of the model with the highest s_i; ties go to
   --    the higher validation accuracy, then to the earlier model.
-  return mux.vote.mux(per_model, {accuracy = ctx.accuracy, equiv = ctx.task.equiv})
+  return vote.select(tops, ctx.accuracy)
 end
 
 return mux.run {

@@ -95,9 +95,9 @@ function M.chat_all(reqs)
   return results
 end
 
---- mux.run(recipe): the benchmark runner (lua/slmmux/runner.lua).
+--- mux.run(recipe): the benchmark runner (lua/slmmux/run/).
 function M.run(recipe)
-  return require("slmmux.runner").run(recipe)
+  return require("slmmux.run").run(recipe)
 end
 
 return M

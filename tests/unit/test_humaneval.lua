@@ -142,6 +142,13 @@ if mux.vote and mux.vote.mux then
   assert(none.answer == nil and none.confidence == 0, "no program ran")
 end
 
+-- The Python programs are files of the library, read from the slmmux home.
+local files = require "slmmux.files"
+local harness = assert(io.open(home .. "/lua/slmmux/agree/harness.py")):read("a")
+assert(files.read("agree/harness.py") == harness and harness:find("def _canon", 1, true))
+assert(files.read("tasks/humaneval/driver.py"):find("def _main", 1, true))
+fails(function() files.read("agree/absent.py") end, home .. "/lua/slmmux/agree/absent.py")
+
 -- pass@k: 1 - C(n-c, k) / C(n, k), by hand.
 local function near(x, y) return math.abs(x - y) < 1e-12 end
 assert(near(humaneval.pass_at_k(5, 1, 1), 0.2))
@@ -153,9 +160,10 @@ assert(near(humaneval.pass_at_k(200, 100, 100), 1), "C(200,100) would overflow a
 fails(function() humaneval.pass_at_k(5, 6, 1) end, "c <= n")
 
 -- The simulator's wrong programs are wrong, and come back out of a reply.
-local miss = task.near_miss(p0, 1)
-assert(miss ~= p0.reference and not task.score(miss, p0), "near miss fails")
-assert(task.extract("Therefore" .. task.answer_text(miss), p0) == miss, "answer_text round trip")
+local sim_texts = require("slmmux.sim.texts").for_task(task)
+local miss = sim_texts.wrong(p0, 1)
+assert(miss ~= p0.reference and not task.score(miss, p0) and sim_texts.rejects(miss, p0), "near miss fails")
+assert(task.extract(sim_texts.text(miss, p0, 0), p0) == miss, "stated program round trip")
 
 -- End to end on the simulator: 3 problems, 2 models x 3 samples.
 local dir = os.tmpname()

@@ -1,8 +1,9 @@
 -- Policies on fixed samples: the backend is a function returning canned
 -- texts, so each case states exactly what Algorithm 1 must pick.
 local mux = require "slmmux"
-local runner = require "slmmux.runner"
+local context = require "slmmux.run.context"
 local policies = require "slmmux.policies"
+local single = require "slmmux.policies.single"
 local math_task = require "slmmux.tasks.math"
 local gpqa_task = require "slmmux.tasks.gpqa"
 
@@ -34,10 +35,10 @@ local function run(policy, canned, o)
   end
   local task = o.task or math_task
   local problem = o.problem or {id = "p", text = "?", reference = "1"}
-  local ctx = runner.context(problem, {task = task, models = models, accuracy = o.accuracy,
+  local ctx = context.new(problem, {task = task, models = models, accuracy = o.accuracy,
     opts = {samples = o.k or 3, early_exit = o.early_exit, temperature = 0.3, max_tokens = 64},
     chat = chat})
-  local decision, err = policies[policy](problem, ctx)
+  local decision, err = assert(policies.get(policy)).solve(problem, ctx)
   return decision, err, requests
 end
 
@@ -130,10 +131,65 @@ pick({A = boxed{1, 2, 3}, B = boxed{2, 2, 4}}, nil, "2", "B")
 dec = run("majority", {A = boxed{1, 1, 3}, B = boxed{2, 2, 4}})
 assert(dec.answer == "1", "majority tie goes to the answer seen first")
 
--- best_model and names
-assert(policies.best_model({"A", "B"}, nil) == "A")
-assert(policies.best_model({"A", "B"}, {B = 0.1}) == "B")
-for _, n in ipairs(policies.names()) do assert(type(policies[n]) == "function", n) end
+-- 19. weighted: each sample weighs its model's confidence. A is sure of 5
+-- (3 x 1 = 3); four 6s at 2/3 weigh 2.67, though a plain majority takes 6.
+local sure = {A = boxed{5, 5, 5}, B = boxed{6, 6, 1}, C = boxed{6, 6, 2}}
+dec = run("weighted", sure, {models = {"A", "B", "C"}})
+assert(dec.answer == "5" and dec.model == "A", "weighted follows the sure model")
+assert(math.abs(dec.confidence - 3 / (3 + 2 * 2 / 3 * 3)) < 1e-9, "share of the weight")
+dec = run("majority", sure, {models = {"A", "B", "C"}})
+assert(dec.answer == "6" and dec.model == "B", "majority counts heads")
+dec = run("weighted", {A = boxed{1, 1, 1}, B = boxed{1, 1, 1}})
+assert(dec.answer == "1" and dec.confidence == 1, "unanimous: all the weight")
+dec = run("weighted", {A = {NULL, NULL, NULL}, B = {"x", "y", "z"}})
+assert(dec.answer == nil and dec.confidence == 0, "nothing extracted")
+
+-- 20. The registry: names, labels, descriptions; a recipe's own policy.
+local names = table.concat(policies.names(), " ")
+assert(names == "majority single slm_mux weighted", names)
+for _, n in ipairs(policies.names()) do
+  local p = policies.get(n)
+  assert(type(p.solve) == "function" and type(p.description) == "string", n)
+end
+assert(policies.label("slm_mux", {}) == "SLM-MUX")
+assert(policies.label("single", {models = {"A", "B"}, samples = 3}, {B = 0.9}) == "B (SC@3)")
+assert(policies.label("single", {models = {"A", "B"}, samples = 1}) == "A")
+local first = policies.register("first_answer", {description = "the first sample of the first model",
+  solve = function(_, ctx)
+    local per_model, e = ctx.sample_all(1)
+    if not per_model then return nil, e end
+    return {answer = per_model[1].answers[1], model = per_model[1].model, confidence = 1}
+  end})
+assert(policies.get("first_answer") == first and policies.label("first_answer", {}) == "first_answer")
+dec = run("first_answer", {A = boxed{7, 1, 1}, B = boxed{2, 2, 2}})
+assert(dec.answer == "7" and dec.model == "A", "a registered policy runs")
+local none, msg = policies.get("nope")
+assert(none == nil and msg:find("unknown policy 'nope'", 1, true)
+  and msg:find("first_answer, majority, single, slm_mux, weighted", 1, true), msg)
+local function refused(pattern, ...)
+  local ok, e = pcall(policies.register, ...)
+  assert(not ok and tostring(e):find(pattern, 1, true), tostring(e))
+end
+refused("name must be a word", "two words", first)
+refused("needs solve", "x", {description = "d"})
+refused("needs a one-line description", "x", {solve = print})
+refused("label of 'x' must be a string or a function", "x", {solve = print, description = "d", label = 1})
+
+-- 21. slmmux help lists every registered policy and every built-in task, one line each.
+local text = require("slmmux.help").text()
+for _, n in ipairs(policies.names()) do
+  assert(text:find("\n  " .. n .. " +" .. policies.get(n).description:gsub("%p", "%%%0") .. "\n"),
+    "help lists " .. n)
+end
+for _, t in ipairs(require("slmmux.tasks").list()) do
+  assert(t.description and text:find("  " .. t.name .. " +" .. t.description:gsub("%p", "%%%0")),
+    "help lists task " .. t.name)
+end
+assert(#require("slmmux.tasks").list() == 4, "four built-in tasks")
+
+-- best_model
+assert(single.best_model({"A", "B"}, nil) == "A")
+assert(single.best_model({"A", "B"}, {B = 0.1}) == "B")
 
 assert(mux.version)
 print("test_policies: ok")

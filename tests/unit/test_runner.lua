@@ -3,7 +3,7 @@
 -- problems are excluded from accuracy and counted, and settings coerce.
 local cjson = require "cjson"
 local mux = require "slmmux"
-local runner = require "slmmux.runner"
+local runner = require "slmmux.run"
 local data = require "slmmux.data"
 
 local MATH = (mux.home or ".") .. "/data/math_500.json"
@@ -185,6 +185,12 @@ assert(seen == 4 and s.label == "first answer" and s.models[1].samples == 1)
 s = runner.run(recipe({solve = solve, limit = 4}), {overrides = {policy = "majority"},
   out = dir("majority")})
 assert(seen == 4 and s.label == "Agent Forest (majority)" and s.policy == "majority")
+-- A policy a recipe registers is chosen by -s policy=NAME, and named in errors.
+require("slmmux.policies").register("first_seen", {label = "first answer seen",
+  description = "the first answer of the first model", solve = solve})
+s = runner.run(recipe({limit = 3}), {overrides = {policy = "first_seen"}, out = dir("registered")})
+assert(seen == 7 and s.policy == "first_seen" and s.label == "first answer seen")
+fails(function() runner.run(recipe({policy = "bogus"}), {overrides = {}}) end, "first_seen")
 
 -- 6. Backend: models with and without endpoints do not mix.
 local saved = mux.config

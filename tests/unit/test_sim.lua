@@ -1,6 +1,9 @@
 -- The simulator: deterministic per (model, question, sample, seed), faithful
 -- to its profile's accuracy and consistency, and shaped like mux.chat.
 local sim = require "slmmux.sim"
+local sim_texts = require "slmmux.sim.texts"
+local data = require "slmmux.data"
+local math_task = require "slmmux.tasks.math"
 local gsm8k = require "slmmux.tasks.gsm8k"
 local gpqa = require "slmmux.tasks.gpqa"
 
@@ -135,7 +138,7 @@ local d1, n1 = sim.profile("acme/unknown-13b")
 local d2 = sim.profile("acme/unknown-13b")
 assert(n1 == "default" and d1.accuracy == d2.accuracy and d1.accuracy > 0 and d1.accuracy < 1)
 assert(sim.profile("fast", PROFILES) == FAST)
-assert(not pcall(sim.new, {name = "x"}), "a task without simulator hooks is refused")
+assert(not pcall(sim.new, {name = "x"}), "a task without extract and score is refused")
 
 -- Latency is simulated with mux.sleep.
 local mux = require "slmmux"
@@ -145,5 +148,111 @@ local t0 = mux.now()
 assert(ask(slow, "slow", p1, 1))
 local waited = mux.now() - t0
 assert(waited >= 0.09 and waited < 1, "latency " .. waited)
+
+-- The built-in tasks' answers: a stated reference extracts back and
+-- scores, each in the task's own format; wrong answers are wrong.
+local home = mux.home or "."
+local formats = {math = "\\boxed{", gsm8k = "\n#### ", gpqa = "##Answer: "}
+for _, case in ipairs({{math_task, "data/math_500.json"}, {gsm8k, "data/gsm8k_test.jsonl"},
+    {gpqa, "data/gpqa_diamond.json.gz"}}) do
+  local task, set = case[1], case[1].load(home .. "/" .. case[2])
+  local tt = sim_texts.for_task(task)
+  for i = 1, 40 do
+    local p = set[i]
+    local text, finish = tt.text(p.reference, p, i)
+    assert(finish == "stop" and text:find("Therefore the final answer is " .. formats[task.name], 1, true),
+      task.name .. " format: " .. text)
+    assert(task.score(task.extract(text, p), p), task.name .. " round trip " .. p.id)
+    local miss = tt.wrong(p, i)
+    assert(not task.score(miss, p) and tt.rejects(miss, p), task.name .. " near miss " .. p.id)
+  end
+end
+
+-- A task the simulator has never seen: the README's trivia example, without
+-- answer_text or near_miss. Its answers are stated as "Answer: X", read back
+-- by its own extract; wrong answers are ones its own score rejects.
+local dir = os.tmpname()
+os.remove(dir)
+assert(os.execute("mkdir -p " .. data.quote(dir)))
+local function write(name, lines)
+  local f = assert(io.open(dir .. "/" .. name, "w"))
+  f:write(table.concat(lines, "\n"), "\n")
+  f:close()
+  return dir .. "/" .. name
+end
+local CAPITALS = {{"France", "Paris"}, {"Japan", "Tokyo"}, {"Peru", "Lima"}, {"Kenya", "Nairobi"},
+  {"Chile", "Santiago"}, {"Egypt", "Cairo"}, {"Nepal", "Kathmandu"}, {"Cuba", "Havana"},
+  {"Iraq", "Baghdad"}, {"Laos", "Vientiane"}}
+local records = {}
+for i = 1, 200 do
+  local c = CAPITALS[(i - 1) % #CAPITALS + 1]
+  records[i] = string.format('{"q": "What is the capital of %s? (%d)", "a": "%s"}', c[1], i, c[2])
+end
+local trivia_path = write("trivia.jsonl", records)
+local trivia = {
+  name = "trivia", equiv = "exact",
+  load = function(path)
+    local ps = data.load(path, {fields = {q = "string", a = "string"}})
+    for i, p in ipairs(ps) do p.id, p.text, p.reference = "trivia-" .. i, p.q, p.a end
+    return ps
+  end,
+  prompt = function(p) return {{role = "user", content = p.text .. "\nEnd with 'Answer: X'."}} end,
+  extract = function(text) return text and text:match("Answer:%s*(.-)%s*$") end,
+  score = function(answer, p) return answer ~= nil and answer:lower() == p.reference:lower() end,
+  reference = function(p) return p.reference end,
+}
+local tp = trivia.load(trivia_path)
+local tt = sim_texts.for_task(trivia)
+local said = tt.text("Paris", tp[1], 0)
+assert(said:find("\nAnswer: Paris$") and trivia.extract(said) == "Paris", said)
+for j = 1, 30 do
+  local miss = tt.wrong(tp[1], j)
+  assert(miss ~= "Paris" and not trivia.score(miss, tp[1]) and tt.rejects(miss, tp[1]),
+    "wrong answer " .. tostring(miss))
+  assert(miss:lower() ~= "paris", "a wrong answer is not a change of case")
+end
+local st2 = sim.new(trivia, {seed = 5, profiles = PROFILES})
+local right, wrong_answers, answered = 0, {}, 0
+for _, p in ipairs(tp) do
+  local resp = assert(ask(st2, "fast", p, 2))
+  local a = trivia.extract(resp.choices[1].text, p)
+  if a then answered = answered + 1 end
+  if trivia.score(a, p) then right = right + 1 elseif a then wrong_answers[#wrong_answers + 1] = a end
+end
+assert(math.abs(right / #tp - 0.7) < 0.1, "trivia accuracy 0.7 simulated as " .. right / #tp)
+assert(answered >= #tp - 20 and #wrong_answers > 20, "wrong answers are stated, not dropped")
+-- ... and a whole run of it on the simulator, as the README shows.
+local summary = mux.run{task = trivia, data = trivia_path, models = {"fast", "steady"},
+  profiles = PROFILES, backend = "sim", out = dir .. "/run", quiet = true, limit = 60}
+assert(summary.counts.errors == 0 and summary.counts.unanswered < 5, "trivia run")
+assert(summary.accuracy.value > 0.5 and summary.accuracy.value < 1, "trivia accuracy "
+  .. summary.accuracy.value)
+
+-- Other phrasings, the first one a task reads back: "#### X", "The answer is X".
+local function task_reading(pattern, name)
+  return {name = name or "custom", load = trivia.load, prompt = trivia.prompt,
+    extract = function(text) return text and text:match(pattern) end, score = trivia.score}
+end
+local hashes = sim_texts.for_task(task_reading("####%s*(%S+)%s*$"))
+assert(hashes.text("Lima", tp[3], 1):find("\n#### Lima$"), "#### phrasing")
+local plain = sim_texts.for_task(task_reading("The answer is (%a+)$"))
+assert(plain.text("Lima", tp[3], 1):find("\nThe answer is Lima$"), "'The answer is' phrasing")
+-- A task named like a built-in one but reading another format is not given
+-- the built-in one's \boxed{}.
+local own_math = sim_texts.for_task(task_reading("Answer:%s*(.-)%s*$", "math"))
+assert(own_math.text("Lima", tp[3], 1):find("\nAnswer: Lima$"), "own 'math' task")
+-- A task that reads none of them: a clear error naming it, never silent samples.
+local ok, err = pcall(ask, sim.new(task_reading("^never$", "mute"), {profiles = PROFILES}),
+  "fast", tp[1], 1)
+assert(not ok and err:find("task 'mute'", 1, true) and err:find("Answer: X", 1, true)
+  and err:find("answer_text", 1, true), tostring(err))
+-- A task's own answer_text and near_miss are used as given.
+local hooked = task_reading("<<(.-)>>", "hooked")
+hooked.answer_text = function(a) return "<<" .. a .. ">>" end
+hooked.near_miss = function(_, j) return "wrong" .. j end
+local ht = sim_texts.for_task(hooked)
+assert(ht.text("Lima", tp[3], 0):find("Therefore the final answer is <<Lima>>$", 1), "own hooks")
+assert(ht.wrong(tp[3], 4) == "wrong4")
+os.execute("rm -rf -- " .. data.quote(dir))
 
 print("test_sim: ok")

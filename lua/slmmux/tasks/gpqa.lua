@@ -30,7 +30,8 @@ local function parse_choices(path, p)
 end
 
 function M.new()
-  local t = {name = "gpqa", equiv = "exact", default_data = "data/gpqa_diamond.json.gz"}
+  local t = {name = "gpqa", equiv = "exact", default_data = "data/gpqa_diamond.json.gz",
+    description = "GPQA Diamond graduate science questions, one option letter"}
 
   function t.load(path)
     local problems = data.load(path,
@@ -67,14 +68,6 @@ function M.new()
   function t.score(answer, p) return answer ~= nil and answer == p.reference end
 
   function t.reference(p) return p.reference end
-
-  function t.answer_text(answer) return "##Answer: " .. answer .. "##" end
-
-  function t.near_miss(p, j)
-    local others = p.letters:gsub(p.reference, "")
-    local at = (j - 1) % #others + 1
-    return others:sub(at, at)
-  end
 
   return t
 end

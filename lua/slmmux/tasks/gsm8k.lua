@@ -11,23 +11,9 @@ local SYSTEM = "You are a helpful math tutor. Reason step by step to solve the p
   .. "After your reasoning, write the final answer on a new line prefixed with '####'. "
   .. "Example: #### 42"
 
-local function number_text(v)
-  local i = math.tointeger(v)
-  if i then return tostring(i) end
-  if v == math.floor(v) and math.abs(v) < 2^53 then return string.format("%d", v) end
-  return string.format("%.6g", v)
-end
-
--- j-th plausible wrong number: off by one, doubled, halved, a factor of ten...
-local MISSES = {
-  function(n) return n + 1 end, function(n) return n - 1 end,
-  function(n) return n * 2 end, function(n) return n + 10 end,
-  function(n) return n / 2 end, function(n) return n - 10 end,
-  function(n) return n * 10 end, function(n) return n + 2 end,
-}
-
 function M.new()
-  local t = {name = "gsm8k", equiv = "exact", default_data = "data/gsm8k_500.json"}
+  local t = {name = "gsm8k", equiv = "exact", default_data = "data/gsm8k_500.json",
+    description = "GSM8K grade-school word problems, the number after '####'"}
 
   function t.load(path)
     local problems = data.load(path, {fields = {question = "string", answer = "string"}})
@@ -61,14 +47,6 @@ function M.new()
   end
 
   function t.reference(p) return p.reference end
-
-  function t.answer_text(answer) return "\n#### " .. answer end
-
-  function t.near_miss(p, j)
-    local n = tonumber(p.reference) or 0
-    local f = MISSES[(j - 1) % #MISSES + 1]
-    return number_text(f(n) + ((j - 1) // #MISSES) * 3)
-  end
 
   return t
 end

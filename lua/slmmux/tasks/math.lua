@@ -10,27 +10,6 @@ local M = {}
 local SYSTEM = "You are a helpful math assistant. Solve the problem step by step, "
   .. "then give your final answer in LaTeX as \\boxed{...}."
 
--- Last digits changed by these steps (mod 10) always give a different number.
-local STEPS = {1, 9, 2, 8, 3, 7, 4, 6, 5}
-
-local function change_digit(ref, j)
-  local runs = {}
-  for stop in ref:gmatch("%d+()") do runs[#runs + 1] = stop - 1 end
-  if #runs == 0 then return nil end
-  local at = runs[(j - 1) % #runs + 1]
-  local step = STEPS[((j - 1) // #runs) % #STEPS + 1]
-  local d = (tonumber(ref:sub(at, at)) + step) % 10
-  return ref:sub(1, at - 1) .. d .. ref:sub(at + 1)
-end
-
-local function change_letter(ref, j)
-  local before, letter, after = ref:match("^(.-%()(%u)(%).*)$")
-  if not letter then return nil end
-  local l = (letter:byte() - 65 + j) % 5 + 65
-  if l == letter:byte() then l = (l - 65 + 1) % 5 + 65 end
-  return before .. string.char(l) .. after
-end
-
 --- Returns a MATH task. opts.boxed = "last" (default) or "first": which
 -- \boxed{} of a response is its answer.
 function M.new(opts)
@@ -39,7 +18,8 @@ function M.new(opts)
   if which ~= "last" and which ~= "first" then
     error("tasks.math: boxed must be 'first' or 'last', got " .. tostring(which), 2)
   end
-  local t = {name = "math", equiv = "math", default_data = "data/math_500.json"}
+  local t = {name = "math", equiv = "math", default_data = "data/math_500.json",
+    description = "MATH-500 competition problems, answers in \\boxed{}, MATH equivalence"}
 
   function t.load(path)
     local problems = data.load(path, {fields = {problem = "string", answer = "string"}})
@@ -69,15 +49,6 @@ function M.new(opts)
   end
 
   function t.reference(p) return p.reference end
-
-  -- For the simulator: how a response states an answer, and the j-th
-  -- plausible wrong answer (a changed digit, another option, or an offset).
-  function t.answer_text(answer) return "\\boxed{" .. answer .. "}" end
-
-  function t.near_miss(p, j)
-    return change_digit(p.reference, j) or change_letter(p.reference, j)
-      or (p.reference .. "+" .. j)
-  end
 
   return t
 end

@@ -14,6 +14,7 @@
 -- cannot be fully fenced off from its caller.)
 local data = require "slmmux.data"
 local agree = require "slmmux.agree"
+local files = require "slmmux.files"
 
 local mux = require "slmmux"
 
@@ -28,21 +29,8 @@ local INSTRUCTION = "Complete the following Python function.\n\n```python\n%s```
   .. "Reply with the complete function -- its signature, the imports and any "
   .. "helper functions it uses -- in a single ```python code block."
 
-local DRIVER = [[
-import sys, os
-
-def _main():
-    token = sys.stdin.readline().strip()
-    real = sys.stdout
-    sys.stdout = open(os.devnull, "w")
-    with open("prog.py") as f:
-        src = f.read()
-    exec(compile(src, "prog.py", "exec"), {"__name__": "__candidate__"})
-    real.write("\n" + token + "\n")
-    real.flush()
-
-_main()
-]]
+-- The Python program of a test run, beside this file.
+local DRIVER = files.read("tasks/humaneval/driver.py")
 
 -- Options of a task and their defaults. Seconds.
 M.DEFAULTS = {
@@ -108,76 +96,6 @@ local function classify(r, token)
 end
 
 ---------------------------------------------------------------------------
--- Wrong programs for the simulator: the canonical body, changed a little.
-
-local function replace(s, i, j, new) return s:sub(1, i - 1) .. new .. s:sub(j + 1) end
-
-local COMPARISONS = {[" < "] = " <= ", [" <= "] = " < ", [" > "] = " >= ",
-  [" >= "] = " > ", [" == "] = " != ", [" != "] = " == "}
-
--- The first of `words` in s (plain), as start, end, word.
-local function first_of(s, words)
-  local best_i, best_j, best_w
-  for w in pairs(words) do
-    local i, j = s:find(w, 1, true)
-    if i and (not best_i or i < best_i) then best_i, best_j, best_w = i, j, w end
-  end
-  return best_i, best_j, best_w
-end
-
-local MUTATIONS = {
-  function(b)   -- off by one: the first small integer literal
-    for i, num, j in b:gmatch("()(%d+)()") do
-      local before, after = b:sub(i - 1, i - 1), b:sub(j, j)
-      if #num < 9 and not before:match("[%w_.]") and not after:match("[%w_.]") then
-        return replace(b, i, j - 1, tostring(tonumber(num) + 1))
-      end
-    end
-  end,
-  function(b)   -- a comparison changed (< for <=, == for !=)
-    local i, j, w = first_of(b, COMPARISONS)
-    return i and replace(b, i, j, COMPARISONS[w])
-  end,
-  function(b)   -- the last return gives a wrong value
-    local lines = {}
-    for l in (b .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
-    for n = #lines, 1, -1 do
-      local pad, expr = lines[n]:match("^(%s*)return%s+(.-)%s*$")
-      if expr then
-        lines[n] = pad .. "return " .. (expr == "None" and "0" or "None")
-        return table.concat(lines, "\n")
-      end
-    end
-  end,
-  function(b)   -- True for False
-    local i, j, w = first_of(b, {["True"] = 1, ["False"] = 1})
-    return i and replace(b, i, j, w == "True" and "False" or "True")
-  end,
-  function(b)   -- and for or
-    local i, j, w = first_of(b, {[" and "] = 1, [" or "] = 1})
-    return i and replace(b, i, j, w == " and " and " or " or " and ")
-  end,
-  function(b)   -- + for -
-    local i, j, w = first_of(b, {[" + "] = 1, [" - "] = 1})
-    return i and replace(b, i, j, w == " + " and " - " or " + ")
-  end,
-}
-
-local function mutants(p)
-  local body, list, seen = p.canonical_solution, {}, {}
-  for _, mutate in ipairs(MUTATIONS) do
-    local m = mutate(body)
-    if m and m ~= body and not seen[m] then
-      seen[m] = true
-      list[#list + 1] = p.prompt .. m
-    end
-  end
-  local pad = body:match("([ \t]*)%S")
-  list[#list + 1] = p.prompt .. ((pad and pad ~= "") and pad or "    ") .. "return None\n"
-  return list
-end
-
----------------------------------------------------------------------------
 -- pass@k
 
 --- The unbiased estimator of pass@k from n samples of which c passed
@@ -233,7 +151,8 @@ end
 -- probe_timeout, extra_probes. The runner passes {boxed = ...}, ignored.
 function M.new(opts)
   local o = options(opts)
-  local t = {name = "humaneval", default_data = "data/HumanEval.jsonl.gz"}
+  local t = {name = "humaneval", default_data = "data/HumanEval.jsonl.gz",
+    description = "HumanEval Python functions, scored by their hidden tests in the sandbox"}
   local outcomes, sigs, by_source, probe_sets = {}, {}, {}, {}
   t.stats = {test_runs = 0, probe_runs = 0, sandbox_errors = 0, exec_wall_ms = 0, exec_cpu_ms = 0,
     outcomes = {pass = 0, fail = 0, timeout = 0, crash = 0}}
@@ -380,20 +299,6 @@ function M.new(opts)
     local sa, sb = by_source[a], by_source[b]
     if sa == nil or sb == nil then return a == b end
     return sa ~= false and sa == sb
-  end
-
-  -- For the simulator: a right answer is the canonical program in a code
-  -- block; the j-th wrong one a small change of it (simulator.near_miss).
-  function t.answer_text(answer) return "\n\n```python\n" .. answer .. "\n```\n" end
-
-  local mutant_cache = {}
-  function t.near_miss(p, j)
-    local list = mutant_cache[p.id]
-    if not list then
-      list = mutants(p)
-      mutant_cache[p.id] = list
-    end
-    return list[(j - 1) % #list + 1]
   end
 
   return t

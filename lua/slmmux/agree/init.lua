@@ -16,9 +16,11 @@
 -- A program that does not run on the probes (syntax error, a crash while it
 -- is defined, no function entry_point) has no signature (false): it never
 -- groups, not even with an identical failure, as a failed extraction in
--- mux.vote. With no probes at all a signature falls back to the source text
+-- slmmux.vote. With no probes at all a signature falls back to the source text
 -- (textual agreement, as SLM-MUX does for answers), for programs that run.
 local cjson = require "cjson"
+local files = require "slmmux.files"
+local vote = require "slmmux.vote"
 
 local M = {}
 
@@ -34,93 +36,10 @@ M.DEFAULTS = {
   python = {"python3", "-I"},
 }
 
--- The harness runs prog.py in a fresh namespace with stdout sent to
--- /dev/null, then calls the function on each probe under a CPU-time alarm
--- (CPU, not wall clock, so that a loaded machine does not change a
--- signature) and writes one line per probe, prefixed by a token read from
--- stdin (so a program's own output to fd 1 cannot pass for a result by
--- accident).
--- Values are made canonical where == would not tell them apart: sets and
--- dict keys sorted (string hashing is randomized per process), integral
--- floats written as ints, floats to 10 significant digits, reprs holding
--- an address replaced by the type name, long reprs hashed.
-local HARNESS = [==[
-import sys, os, json, signal
-
-class _Slow(BaseException):
-    pass
-
-def _alarm(signum, frame):
-    raise _Slow()
-
-def _canon(v, depth=0):
-    if depth > 40:
-        return "..."
-    t = type(v)
-    if t is float:
-        if v == v and abs(v) < 1e15 and v == int(v):
-            return str(int(v))
-        return "%.10g" % v
-    if t in (list, tuple):
-        inner = ", ".join(_canon(x, depth + 1) for x in v)
-        return "[" + inner + "]" if t is list else "(" + inner + ")"
-    if t in (set, frozenset):
-        return "{" + ", ".join(sorted(_canon(x, depth + 1) for x in v)) + "}"
-    if t is dict:
-        items = sorted(_canon(k, depth + 1) + ": " + _canon(x, depth + 1) for k, x in v.items())
-        return "{" + ", ".join(items) + "}"
-    try:
-        r = repr(v)
-    except BaseException as e:
-        return "<repr raised " + type(e).__name__ + ">"
-    if " at 0x" in r:
-        return "<" + t.__name__ + ">"
-    return r
-
-def _short(s):
-    if len(s) <= 2000:
-        return s
-    import hashlib
-    return s[:200] + "#" + hashlib.sha256(s.encode("utf-8", "replace")).hexdigest()[:16]
-
-def _main():
-    token = sys.stdin.readline().strip()
-    with open("probes.json") as f:
-        spec = json.load(f)
-    out = sys.stdout
-    def emit(kind, i, value):
-        out.write(token + " " + json.dumps([kind, i, value]) + "\n")
-        out.flush()
-    sys.stdout = open(os.devnull, "w")
-    signal.signal(signal.SIGPROF, _alarm)
-    ns = {"__name__": "__candidate__"}
-    try:
-        with open("prog.py") as f:
-            src = f.read()
-        exec(compile(src, "prog.py", "exec"), ns)
-        fn = ns[spec["entry_point"]]
-        if not callable(fn):
-            raise TypeError("not callable")
-    except BaseException as e:
-        emit("nodef", 0, type(e).__name__)
-        return
-    emit("def", 0, "")
-    for i, args in enumerate(spec["probes"]):
-        try:
-            call = compile("__fn(" + args + ")", "<probe>", "eval")
-            signal.setitimer(signal.ITIMER_PROF, spec["timeout"])
-            try:
-                value = "=" + _short(_canon(eval(call, {"__fn": fn})))
-            finally:
-                signal.setitimer(signal.ITIMER_PROF, 0)
-        except _Slow:
-            value = "!Timeout"
-        except BaseException as e:
-            value = "!" + type(e).__name__
-        emit("r", i, value)
-
-_main()
-]==]
+-- The Python programs of the sandbox runs, beside this file: harness.py
+-- (a program's behaviour on the probes) and variants.py (more probes).
+local HARNESS = files.read("agree/harness.py")
+local VARIANTS = files.read("agree/variants.py")
 
 -- A token a program cannot guess: 16 bytes of /dev/urandom, in hex.
 function M.token()
@@ -249,45 +168,6 @@ local function options(opts)
   return o
 end
 
--- Variants of the probes, made in Python (ast.literal_eval reads the
--- literals): each argument changed by a rule chosen by variant and position.
--- The rules keep values in the usual domain (no negatives, no empties), so
--- that correct programs still agree: numbers grow, sequences are reversed,
--- rotated or repeat their first item.
-local VARIANTS = [==[
-import ast, json
-
-def _rules(v):
-    t = type(v)
-    if t is bool:
-        return [lambda x: not x]
-    if t is int:
-        return [lambda x: x + 1, lambda x: x * 2, lambda x: x + 2]
-    if t is float:
-        return [lambda x: x * 1.5, lambda x: x + 0.5]
-    if t in (str, list, tuple):
-        return [lambda x: x[::-1], lambda x: x[1:] + x[:1], lambda x: x + x[:1]]
-    return [lambda x: x]
-
-with open("probes.json") as f:
-    spec = json.load(f)
-seen, out = set(spec["probes"]), []
-for args in spec["probes"]:
-    try:
-        values = ast.literal_eval("(" + args + ",)")
-    except Exception:
-        continue
-    for j in range(spec["n"]):
-        new = []
-        for i, v in enumerate(values):
-            rules = _rules(v)
-            new.append(rules[(j + i) % len(rules)](v))
-        text = ", ".join(repr(v) for v in new)
-        if text not in seen:
-            seen.add(text)
-            out.append(text)
-print(json.dumps(out))
-]==]
 
 --- Up to n variants of each probe (argument lists), new ones only: more
 -- inputs to tell programs apart than the docstring's few examples. Made
@@ -438,7 +318,7 @@ end
 --- SLM-MUX selection over behaviour signatures. per_model = {{model =,
 -- programs = {...}, signatures = {...}}, ...} (k entries each, false where
 -- a sample has no program or no signature). The rule of Algorithm 1 is
--- mux.vote.mux's, with signatures as the answers: highest confidence (top
+-- slmmux.vote.mux's, with signatures as the answers: highest confidence (top
 -- group / k) wins; ties go to the higher validation accuracy (opts.accuracy,
 -- {[model] = acc}), then to the earlier model. Returns a decision {answer =
 -- program, model =, confidence =, reason =, signature =}.
@@ -451,7 +331,7 @@ function M.select(per_model, opts)
     end
     answers[i] = {model = m.model, answers = m.signatures, n = #m.signatures}
   end
-  local pick = mux.vote.mux(answers, {accuracy = opts and opts.accuracy})
+  local pick = vote.mux(answers, {accuracy = opts and opts.accuracy})
   if pick.model == nil then
     return {confidence = 0, reason = "no_answer"}   -- no program ran on the probes
   end

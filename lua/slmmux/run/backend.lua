@@ -1,0 +1,71 @@
+-- Where a run's samples come from: the configured endpoints (mux.chat) or
+-- the built-in simulator, never a mix; and the one chat function every
+-- request of the run goes through, which keeps the progress counts.
+local sim = require "slmmux.sim"
+
+local mux = require "slmmux"
+
+local M = {}
+
+local function notice(msg)
+  io.stderr:write("slmmux: ", msg, "\n")
+end
+
+--- "api" (and the endpoint of each model) when every model has an endpoint,
+-- "sim" when none has (or when asked); a mix is an error, since
+-- half-simulated results would mean nothing.
+function M.choose(cfg, cli)
+  if cfg.backend == "sim" then
+    notice("backend=sim: answers come from the built-in simulator (simulated models, not measurements)")
+    return "sim"
+  end
+  local resolve = mux.config and mux.config.resolve
+  local endpoints, missing = {}, {}
+  for _, m in ipairs(cfg.models) do
+    local ep = resolve and resolve(m)
+    if ep then endpoints[m] = {name = ep.name, base_url = ep.base_url}
+    else missing[#missing + 1] = m end
+  end
+  if cfg.backend == "api" or cli.offline or #missing == 0 then return "api", endpoints end
+  if #missing < #cfg.models then
+    error(string.format("no endpoint configured for %s (but for other models there is); "
+      .. "configure it, or simulate every model with -s backend=sim",
+      table.concat(missing, ", ")), 0)
+  end
+  notice("no endpoint configured for " .. table.concat(missing, ", ")
+    .. "; using the built-in simulator (-s backend=sim)")
+  return "sim"
+end
+
+--- chat_for(problem) -> function(req) -> resp | nil, err, info: the
+-- backend's chat for one problem, counting calls, requests in flight and
+-- tokens in `progress`.
+function M.chat_for(backend, task, cfg, progress)
+  local simulator = backend == "sim" and sim.new(task, {seed = cfg.seed, profiles = cfg.profiles})
+  return function(problem)
+    return function(req)
+      progress.in_flight = progress.in_flight + 1
+      local resp, err, info
+      if simulator then resp, err, info = simulator:chat(req, problem)
+      else resp, err, info = mux.chat(req) end
+      progress.in_flight, progress.calls = progress.in_flight - 1, progress.calls + 1
+      if resp and resp.usage then
+        progress.tokens = progress.tokens + (resp.usage.prompt_tokens or 0)
+          + (resp.usage.completion_tokens or 0)
+      end
+      return resp, err, info
+    end
+  end
+end
+
+--- {[model] = simulator profile name}, for summary.json.
+function M.sim_profiles(cfg)
+  local names = {}
+  for _, m in ipairs(cfg.models) do
+    local _, name = sim.profile(m, cfg.profiles)
+    names[m] = name
+  end
+  return names
+end
+
+return M
