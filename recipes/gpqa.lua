@@ -6,7 +6,7 @@
 --   ./slmmux run recipes/gpqa.lua -s models=google/gemma-2-27b-it,Qwen/Qwen2.5-7B-Instruct-Turbo
 --
 -- The two models are from the SLM-MUX paper's pool of small models (Together
--- ids); recipes/search.lua looks for the most complementary subset.
+-- ids); mux.vote.search looks for the most complementary subset.
 local mux = require "slmmux"
 
 return mux.run {

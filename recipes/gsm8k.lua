@@ -6,7 +6,7 @@
 --   ./slmmux run recipes/gsm8k.lua -s data=data/gsm8k_test.jsonl -s early_exit=true
 --
 -- The two models are from the SLM-MUX paper's pool of small models (Together
--- ids); recipes/search.lua looks for the most complementary subset.
+-- ids); mux.vote.search looks for the most complementary subset.
 local mux = require "slmmux"
 
 return mux.run {

@@ -7,8 +7,8 @@
  * NULL is also returned when memory runs out (errno is then ENOMEM).
  *
  * The patterns (PCRE2) are compiled once, on first use, into static state
- * shared by all calls. That is safe because the host runs one thread (see
- * DESIGN.md, "The event loop"); a multi-threaded caller must make its first
+ * shared by all calls. That is safe because the host runs one thread (one
+ * event loop, src/base/loop.h); a multi-threaded caller must make its first
  * call before starting threads. */
 #ifndef SLMMUX_EXTRACT_H
 #define SLMMUX_EXTRACT_H

@@ -1,5 +1,5 @@
 /* lmux_host: what the binding files share — the host state and the task
- * primitives of lmux.c. Not a public API: only src/lmux*.c include it. */
+ * primitives of lmux.c. Not a public API: only src/bind/lmux*.c include it. */
 #ifndef SLMMUX_LMUX_HOST_H
 #define SLMMUX_LMUX_HOST_H
 #include <lauxlib.h>

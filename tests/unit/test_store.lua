@@ -1,4 +1,4 @@
--- test_store.lua: the Lua face of the sample store (src/lmux_store.c).
+-- test_store.lua: the Lua face of the sample store (src/bind/lmux_store.c).
 -- Run: ./slmmux run tests/unit/test_store.lua
 local mux = require "slmmux"
 
