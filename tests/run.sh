@@ -63,8 +63,11 @@ run_test() {   # index; writes NAME.log, NAME.san/ and last NAME.done ("exit sec
   mkdir -p "$f.san"
   ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$PWD/$f.san/asan" \
   UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$PWD/$f.san/ubsan" \
-    timeout -k 5 "${limits[$1]}" ${cmds[$1]} </dev/null >"$f.log" 2>&1
+    timeout -k 5 "${limits[$1]}" ${cmds[$1]} </dev/null >"$f.log" 2>&1 &
+  echo $! >"$f.pid"   # timeout runs the test in a process group of its own: see stop_all
+  wait $!
   rc=$?
+  rm -f "$f.pid"
   echo "$rc $((SECONDS - start))" >"$f.tmp" && mv "$f.tmp" "$f.done"
 }
 
@@ -104,7 +107,15 @@ order=($(for ((i = 0; i < n; i++)); do echo "${last[${names[$i]}]:-99999} $i"; d
 
 # A bounded pool: start tests while fewer than $jobs run; report in list order.
 started=0 reported=0
-trap 'kill $(jobs -p) 2>/dev/null' EXIT
+# Interrupted: a Ctrl-C does not reach the tests (each timeout made its own
+# process group), so stop each running test's timeout, which passes it on.
+stop_all() {
+  local p
+  for p in "$logs"/*.pid; do [ -e "$p" ] && kill "$(cat "$p" 2>/dev/null)" 2>/dev/null; done
+  kill $(jobs -p) 2>/dev/null
+}
+trap 'stop_all; exit 130' INT TERM
+trap stop_all EXIT
 while [ "$reported" -lt "$n" ]; do
   while [ "$started" -lt "$n" ] && [ "$(jobs -rp | wc -l)" -lt "$jobs" ]; do
     run_test "${order[$started]}" &

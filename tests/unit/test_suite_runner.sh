@@ -3,7 +3,8 @@
 # tests. It runs at most -j tests at once and more than one when it may,
 # reports them in list order whatever order they finish in, shows a failure's
 # tail and exit status, fails a test whose sanitizer wrote a report even when
-# the test ignored the exit status, selects by filter, and rejects a bad -j.
+# the test ignored the exit status, selects by filter, rejects a bad -j, and
+# stops its tests when it is stopped.
 set -u
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -64,6 +65,17 @@ run nothing_has_this_name; rc=$?
 check "a filter selects tests by name" "[ $rc = 0 ] && tail -n 1 '$tmp/out' | grep -qx '0 passed, 0 failed'"
 run -j 0; rc=$?
 check "-j 0 is refused, naming the option" "[ $rc = 2 ] && grep -q -- '-j needs a positive number' '$tmp/out'"
+
+# Stopped: the tests it runs stop too (they run in process groups of their own).
+echo "echo \$\$ >'$tree/hang.pid'; exec sleep 60" >"$tree/tests/unit/test_hangs.sh"
+"$tree/tests/run.sh" test_hangs >"$tmp/out" 2>&1 &
+runner=$!
+for _ in $(seq 50); do [ -s "$tree/hang.pid" ] && break; sleep 0.1; done
+kill -TERM $runner; wait $runner; rc=$?
+hang=$(cat "$tree/hang.pid" 2>/dev/null)
+for _ in $(seq 30); do kill -0 "$hang" 2>/dev/null || break; sleep 0.1; done
+check "a stopped run stops its tests and exits non-zero" "[ -n '$hang' ] && ! kill -0 '$hang' 2>/dev/null && [ $rc != 0 ]"
+rm -f "$tree/tests/unit/test_hangs.sh"
 
 # Sanitizer reports from programs whose exit status the test ignores.
 if printf '#include <stdlib.h>\nint main(void){char *p = malloc(9); p[0] = 1; return p[0] - 1;}\n' >"$tmp/leak.c" &&
