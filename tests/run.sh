@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     -j) jobs=${2:-}; shift 2 || shift ;;
     -j*) jobs=${1#-j}; shift ;;
-    -h|--help) sed -n '4,5s/^# *//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '5,6s/^# \{0,3\}//p' "$0"; exit 0 ;;
     -*) echo "tests/run.sh: unknown option $1 (tests/run.sh [-j N] [FILTER])" >&2; exit 2 ;;
     *) filter=$1; shift ;;
   esac
