@@ -81,12 +81,18 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@for b in tests/bench/*.sh; do echo "== $$b"; $$b || exit 1; done
 
-# The whole suite under AddressSanitizer and UBSan (objects are rebuilt
-# with the flags, and rebuilt back by the next plain make).
+# The whole suite under AddressSanitizer, LeakSanitizer and UBSan (objects
+# are rebuilt with the flags, and rebuilt back by the next plain make). Any
+# report fails: UB aborts (no recover), ASan halts, and tests/run.sh fails a
+# test whose processes wrote a report even if it ignored their exit status.
+# The sandbox's forked children end with _exit, so LSan checks the host
+# only, never a child's copy of the host's heap.
+SAN_ASAN := detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1
+SAN_UBSAN := halt_on_error=1:print_stacktrace=1
 asan: deps
 	@$(MAKE) --no-print-directory all CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined"
-	@ASAN_OPTIONS=detect_leaks=1 tests/run.sh
+	@ASAN_OPTIONS=$(SAN_ASAN) UBSAN_OPTIONS=$(SAN_UBSAN) tests/run.sh
 
 # Each protection of the sandbox removed in turn: its security test must fail.
 mutation: deps

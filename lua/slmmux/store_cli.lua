@@ -57,7 +57,9 @@ local function check_line(t)
   end
   if type(t.request) ~= "string" then return "request must be a string" end
   if mux.store.hash(t.request) ~= t.key:lower() then return "key is not the SHA-256 of request" end
-  if math.type(t.idx) ~= "integer" or t.idx < 0 then return "idx must be an integer >= 0" end
+  -- lua-cjson decodes every number as a float: 0 arrives as 0.0
+  t.idx = type(t.idx) == "number" and math.tointeger(t.idx) or nil
+  if not t.idx or t.idx < 0 then return "idx must be an integer >= 0" end
   if t.text ~= nil and type(t.text) ~= "string" then return "text must be a string or absent" end
   return nil
 end
@@ -67,7 +69,7 @@ local function import(file)
   local f = io.open(file, "r")
   if not f then fail("cannot open " .. file) end
   local st = open(false)
-  local good, bad, lineno = 0, 0, 0
+  local good, held, bad, lineno = 0, 0, 0, 0
   for line in f:lines() do
     lineno = lineno + 1
     if line:match("%S") then
@@ -78,17 +80,17 @@ local function import(file)
         io.stderr:write(string.format("%s:%d: %s (skipped)\n", file, lineno, why))
       else
         if t.text == cjson.null then t.text = nil end
-        local done, err = st:put(t.key, t.request, t.idx, t)
-        if not done then fail(string.format("%s:%d: %s", file, lineno, tostring(err))) end
-        good = good + 1
+        local new, err = st:put(t.key, t.request, t.idx, t)   -- false: already stored
+        if new == nil then fail(string.format("%s:%d: %s", file, lineno, tostring(err))) end
+        if new then good = good + 1 else held = held + 1 end
       end
     end
   end
   f:close()
   assert(st:commit())
   st:close()
-  io.stderr:write(string.format("imported %d samples into %s; %d malformed line%s skipped\n",
-    good, path, bad, bad == 1 and "" or "s"))
+  io.stderr:write(string.format("imported %d samples into %s (%d already there); %d malformed line%s skipped\n",
+    good, path, held, bad, bad == 1 and "" or "s"))
   if bad > 0 then os.exit(3) end
 end
 

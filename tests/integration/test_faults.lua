@@ -1,29 +1,33 @@
 -- The retry and error rules of the HTTP client (issue: the slmmux host, part 5),
 -- each against a scripted loopback server. Every case names its rule.
+-- Most cases wait (retry pauses, timeouts), so they run as tasks, a few at a
+-- time, each with its own server and endpoint; results print in case order.
 local mux = require "slmmux"
 package.path = mux.home .. "/tests/lib/?.lua;" .. package.path
 local fake = require "fake"
 
 local user = { { role = "user", content = "What is 2+2?" } }
-local cases, failures = 0, 0
+local cases = {}
+local AT_ONCE = 8   -- fake servers at once; the stall case alone takes ~7.5 s (curl's speed check)
+
+-- script: the rules, or a function returning them when the case starts (a
+-- rule that holds a time must not be computed while the case waits its turn).
+local function case(name, script, endpoint_opts, body)
+  cases[#cases + 1] = { name = name, script = script, endpoint_opts = endpoint_opts, body = body }
+end
 
 -- One fake server per case keeps the step counters independent.
-local function case(name, script, endpoint_opts, body)
-  cases = cases + 1
+local function run_case(c, i)
+  local script = type(c.script) == "function" and c.script() or c.script
   local server = fake.start{ script = { rules = script } }
   local ep = { base_url = server.url, max_retries = 3, timeout = 10, stall_timeout = 5,
                connect_timeout = 2 }
-  for k, v in pairs(endpoint_opts or {}) do ep[k] = v end
-  local ep_name = "case" .. cases
+  for k, v in pairs(c.endpoint_opts or {}) do ep[k] = v end
+  local ep_name = "case" .. i
   mux.endpoint(ep_name, ep)
-  local ok, err = pcall(body, ep_name, server)
+  local ok, err = pcall(c.body, ep_name, server)
   server.stop()
-  if ok then
-    print("ok   " .. name)
-  else
-    failures = failures + 1
-    print("FAIL " .. name .. ": " .. tostring(err))
-  end
+  return { ok = ok, err = err }
 end
 
 local function chat(ep, model, extra)
@@ -106,8 +110,8 @@ case("Retry-After in seconds is honoured", { { model = "*", steps = {
   assert(dt >= 0.95, "waited only " .. dt)
 end)
 
-case("Retry-After as an HTTP date is honoured", { { model = "*", steps = {
-    { status = 503, body = "{}", headers = { ["retry-after"] = os.date("!%a, %d %b %Y %H:%M:%S GMT", os.time() + 2) } } } } },
+case("Retry-After as an HTTP date is honoured", function() return { { model = "*", steps = {
+    { status = 503, body = "{}", headers = { ["retry-after"] = os.date("!%a, %d %b %Y %H:%M:%S GMT", os.time() + 2) } } } } } end,
   nil, function(ep)
   local resp, err, _, dt = chat(ep)
   assert(resp, err)
@@ -198,17 +202,22 @@ case("a server that never answers hits the total timeout", { { model = "*", ["th
   assert(dt < 8, "took " .. dt)
 end)
 
-cases = cases + 1
-do -- a refused connection is a transport error, retried, then reported
-  mux.endpoint("closed", { base_url = "http://127.0.0.1:9/v1", max_retries = 1, connect_timeout = 1 })
-  local resp, err, info = mux.chat{ endpoint = "closed", model = "m", messages = user }
-  if resp == nil and info.kind == "transport" and info.attempts == 2 then
-    print("ok   a refused connection is retried, then reported as transport")
+-- The server is started but not used: the endpoint points at a closed port.
+case("a refused connection is retried, then reported as transport", nil,
+  { base_url = "http://127.0.0.1:9/v1", max_retries = 1, connect_timeout = 1 }, function(ep)
+  local resp, err, info = chat(ep)
+  assert(resp == nil and info.kind == "transport" and info.attempts == 2, tostring(err))
+end)
+
+local results = mux.map(cases, run_case, { concurrency = AT_ONCE })
+local failures = 0
+for i, c in ipairs(cases) do
+  if results[i].ok then
+    print("ok   " .. c.name)
   else
     failures = failures + 1
-    print("FAIL a refused connection: " .. tostring(err))
+    print("FAIL " .. c.name .. ": " .. tostring(results[i].err))
   end
 end
-
-print(string.format("%d passed, %d failed", cases - failures, failures))
+print(string.format("%d passed, %d failed", #cases - failures, failures))
 if failures > 0 then os.exit(1) end

@@ -63,10 +63,10 @@ typedef struct item {
 
 int main(int argc, char **argv)
 {
-    const char *paths[] = {argc > 1 ? argv[1] : NULL, "data/math_500.json", "../shared/data/math_500.json"};
+    const char *paths[] = {argc > 1 ? argv[1] : NULL, "data/math_500.json"};
     char *text = NULL, err[128];
     size_t len = 0;
-    for (size_t k = 0; k < 3 && !text; k++)
+    for (size_t k = 0; k < 2 && !text; k++)
         if (paths[k] && (text = slurp(paths[k], &len)))
             printf("dataset: %s\n", paths[k]);
     CHECK_MSG(text != NULL, "math_500.json not found (run from the repository root)");

@@ -457,9 +457,9 @@ static int policy_want(const char *ref, const char *cand, const char **why)
 
 static void test_fixture(const char *path)
 {
-    const char *paths[] = {path, "tests/fixtures/math_equiv_pairs.tsv", "../shared/fixtures/math_equiv_pairs.tsv"};
+    const char *paths[] = {path, "tests/fixtures/math_equiv_pairs.tsv"};
     FILE *f = NULL;
-    for (size_t k = 0; k < 3 && !f; k++)
+    for (size_t k = 0; k < 2 && !f; k++)
         if (paths[k] && (f = fopen(paths[k], "r")))
             printf("fixture: %s\n", paths[k]);
     CHECK_MSG(f != NULL, "no fixture file (run from the repository root)");
