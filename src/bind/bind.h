@@ -165,5 +165,6 @@ void lextract_register(lua_State *L);   /* extract */
 void lmath_register(lua_State *L);      /* math */
 void lvote_register(lua_State *L);      /* vote */
 void lstore_register(lua_State *L);     /* store */
+void about_register(lua_State *L);      /* about, file_sha256 */
 
 #endif
