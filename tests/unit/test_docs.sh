@@ -5,7 +5,9 @@
 # project does not have, or names a project path (recipes/..., lua/...,
 # src/..., tests/..., data/...) that does not exist. Globs (src/*/*.c),
 # make patterns (src/%.c) and Lua path templates (lua/?.lua) must match
-# something. The checker is first shown to catch each kind on a planted tree.
+# something. tests/fixtures/ is not scanned: it holds other projects' data
+# verbatim, whose paths are theirs. The checker is first shown to catch each
+# kind on a planted tree.
 set -u
 shopt -s globstar   # a make pattern's % spans folders: src/%.c is src/**/*.c
 cd "$(dirname "$0")/../.."
@@ -20,7 +22,8 @@ scan() {   # root: prints "file:line: problem" for each bad reference
   local root=$1 files
   # not this file: it names bad references on purpose
   files=$(cd "$root" && for p in README.md Makefile data/README.md .ci src lua recipes tests; do
-            [ -e "$p" ] && find "$p" -type f ! -path tests/unit/test_docs.sh; done | sort)
+            [ -e "$p" ] && find "$p" -type f ! -path tests/unit/test_docs.sh \
+              ! -path 'tests/fixtures/*'; done | sort)
   [ -n "$files" ] || return 0
   (cd "$root" && grep -nIHoE "$outside" $files) | sed 's/$/: points outside the project/'
   (cd "$root" && grep -nIHoE "(^|[^A-Za-z0-9_./-])($prefixes)/[A-Za-z0-9_./*?%-]*" $files) |

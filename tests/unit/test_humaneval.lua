@@ -26,10 +26,11 @@ assert(#problems == 164, "164 problems")
 assert(problems[1].id == "HumanEval/0" and problems[1].entry_point == "has_close_elements")
 assert(problems[1].reference:find("def has_close_elements", 1, true), "reference is a program")
 
--- The prompt asks for a fenced python block and shows the problem.
+-- The prompt asks for a fenced python block and shows the problem (the
+-- reference's: the prompt field alone as the user message).
 local msgs = task.prompt(problems[1])
 local user = msgs[#msgs].content
-assert(user:find("```python", 1, true) and user:find(problems[1].prompt, 1, true), "prompt")
+assert(msgs[1].content:find("```python", 1, true) and user == problems[1].prompt, "prompt")
 
 -- Probes: ">>> f(args)" lines, "f(args) ==> y" lines, multi-line calls;
 -- prose such as f(n) is no probe; never the hidden test.

@@ -85,7 +85,8 @@ pick(canned, {task = math_task.new({boxed = "last"})}, "2", "A")
 pick(canned, {task = math_task.new({boxed = "first"})}, "1", "A")
 
 -- 13. GPQA letters (exact equivalence), with the problem's own option letters.
-local q = {id = "g", text = "?", reference = "C", letters = "ABCD", options = {"w", "x", "y", "z"}}
+local q = {id = "g", text = "?", reference = "C", letters = "ABCD", options = {"w", "x", "y", "z"},
+  choices = {"A w", "B x", "C y", "D z"}}
 local function letters(list)
   local out = {}
   for i, l in ipairs(list) do out[i] = "Thinking. ##Answer: " .. l .. "##" end

@@ -72,8 +72,12 @@ local gp = user_text(gsm8k.prompt(g[1]))
 assert(gp:find("####", 1, true) and gp:find(g[1].text, 1, true), gp)
 local qp = user_text(gpqa.prompt(q[1]))
 assert(qp:find("##Answer: X##", 1, true), qp)
+for _, choice in ipairs(q[1].choices) do
+  assert(qp:find(choice, 1, true), "the reference lists each choice string as stored")
+end
+local sp = user_text(gpqa.new({prompts = "slmmux"}).prompt(q[1]))
 for i, opt in ipairs(q[1].options) do
-  assert(qp:find("(" .. string.char(64 + i) .. ") " .. opt, 1, true), "option " .. i .. " listed")
+  assert(sp:find("(" .. string.char(64 + i) .. ") " .. opt, 1, true), "option " .. i .. " listed")
 end
 
 -- Extraction and scoring through the task.

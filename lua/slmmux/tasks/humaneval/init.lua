@@ -15,25 +15,30 @@
 local data = require "slmmux.data"
 local agree = require "slmmux.agree"
 local files = require "slmmux.files"
+local prompts = require "slmmux.tasks.prompts"
 
 local mux = require "slmmux"
 
 local M = {}
 
-local SYSTEM = "You are an expert Python programmer. You write correct, "
-  .. "self-contained Python 3 code."
-
--- After the usual chat form of HumanEval: the prompt in a code block, the
--- whole function asked back in one ```python block.
-local INSTRUCTION = "Complete the following Python function.\n\n```python\n%s```\n\n"
-  .. "Reply with the complete function -- its signature, the imports and any "
-  .. "helper functions it uses -- in a single ```python code block."
+-- The settings a run of this task starts from: k = 5 at T = 0.8, as Chen et
+-- al. (2021) sample for pass@k (confidence needs T > 0). HumanEval has no
+-- split to spare: tie-break pass rates are cross-fitted on the evaluated
+-- problems (each problem's from the other folds).
+M.SETTINGS = {
+  models = {"mistralai/Mistral-Small-24B-Instruct-2501", "Qwen/Qwen2.5-7B-Instruct-Turbo"},
+  samples = 5, temperature = 0.8, max_tokens = 1024,
+  validation = "crossfit",
+}
 
 -- The Python program of a test run, beside this file.
 local DRIVER = files.read("tasks/humaneval/driver.py")
 
--- Options of a task and their defaults. Seconds.
+-- Options of a task and their defaults. Seconds. prompts: the style of
+-- tasks/prompts.lua (the reference asks for the body only, slmmux for the
+-- whole function; extract takes either).
 M.DEFAULTS = {
+  prompts = "reference",
   timeout = 10,             -- wall clock of one test run
   cpu = 10,                 -- CPU seconds of one test run
   mem_mb = 1024,
@@ -128,7 +133,7 @@ local function options(opts)
   local o = {}
   for k, v in pairs(M.DEFAULTS) do o[k] = v end
   for k, v in pairs(opts or {}) do
-    if M.DEFAULTS[k] == nil and k ~= "boxed" then
+    if M.DEFAULTS[k] == nil and k ~= "boxed" and k ~= "compat" then
       error("tasks.humaneval: unknown option '" .. tostring(k) .. "'", 3)
     end
     o[k] = v
@@ -147,12 +152,28 @@ local function once(cache, key, fn, ...)
   return mux.wait(t)
 end
 
---- A HumanEval task. opts (see DEFAULTS): timeout, cpu, mem_mb, python,
--- probe_timeout, extra_probes. The runner passes {boxed = ...}, ignored.
+--- A HumanEval task. opts (see DEFAULTS): prompts, timeout, cpu, mem_mb,
+-- python, probe_timeout, extra_probes. The runner passes {boxed = ...},
+-- ignored; compat is refused by t.configure.
 function M.new(opts)
   local o = options(opts)
+  local template = prompts.template(o.prompts, "humaneval")
   local t = {name = "humaneval", default_data = "data/HumanEval.jsonl.gz",
+    settings = M.SETTINGS, template = template,
     description = "HumanEval Python functions, scored by their hidden tests in the sandbox"}
+
+  --- The runner's options for a task a recipe made itself (-s prompts=...).
+  function t.configure(run_opts)
+    if run_opts.compat ~= nil then
+      error("compat=" .. tostring(run_opts.compat) .. " does not apply to humaneval: the "
+        .. "reference scores programs by running the tests too", 0)
+    end
+    if run_opts.prompts then
+      template = prompts.template(run_opts.prompts, "humaneval")
+      t.template = template
+    end
+  end
+  if o.compat ~= nil then t.configure({compat = o.compat}) end
   local outcomes, sigs, by_source, probe_sets = {}, {}, {}, {}
   t.stats = {test_runs = 0, probe_runs = 0, sandbox_errors = 0, exec_wall_ms = 0, exec_cpu_ms = 0,
     outcomes = {pass = 0, fail = 0, timeout = 0, crash = 0}}
@@ -178,12 +199,7 @@ function M.new(opts)
     return problems
   end
 
-  function t.prompt(p)
-    return {
-      {role = "system", content = SYSTEM},
-      {role = "user", content = string.format(INSTRUCTION, p.prompt)},
-    }
-  end
+  function t.prompt(p) return prompts.messages(template, {problem = p.prompt}) end
 
   --- The program of a reply: its code block defining entry_point; a bare
   -- body goes under the prompt.
