@@ -1,5 +1,7 @@
 -- The baselines SLM-MUX is compared with, on the same problems, prompts and
--- samples (the sample store makes a baseline after an SLM-MUX run free):
+-- samples: every setting comes from the task (lua/slmmux/tasks/), as for
+-- the task's SLM-MUX recipe, so after that run a baseline requests nothing
+-- (the sample store holds every sample it needs):
 --
 --   ./slmmux run recipes/baselines.lua                          Agent Forest: majority
 --                                                               vote over all samples
@@ -12,15 +14,10 @@
 --
 -- -s policy=NAME takes any registered policy (lua/slmmux/policies/).
 --
--- Other benchmarks: -s task=gsm8k or -s task=gpqa (each has its default data).
+-- Other benchmarks: -s task=gsm8k or -s task=gpqa (each with its settings).
 local mux = require "slmmux"
 
 return mux.run {
   task = "math",
-  models = {"mistralai/Mistral-Small-24B-Instruct-2501", "Qwen/Qwen2.5-7B-Instruct-Turbo"},
   policy = "majority",
-  samples = 3,
-  temperature = 0.3,
-  max_tokens = 2048,
-  validation = {limit = 50},   -- the same held-out records as recipes/math.lua
 }

@@ -1,22 +1,16 @@
--- SLM-MUX on GPQA Diamond (198 questions, options shuffled), with the
--- paper's settings: k = 3 samples per model at temperature 0.3. The policy
--- is the library's slm_mux (recipes/math.lua spells the same algorithm out).
+-- SLM-MUX on GPQA Diamond (198 questions, options shuffled), with the task's
+-- settings (lua/slmmux/tasks/gpqa.lua): two models from the SLM-MUX paper's
+-- pool, k = 3 samples at T = 0.3, the reference's prompts. GPQA Diamond has
+-- no split to spare, so the tie-break accuracies are cross-fitted: each
+-- question's come from the other folds' samples (no extra requests). The
+-- policy is the library's slm_mux (recipes/math.lua spells it out).
 --
 --   ./slmmux run recipes/gpqa.lua
 --   ./slmmux run recipes/gpqa.lua -s models=google/gemma-2-27b-it,Qwen/Qwen2.5-7B-Instruct-Turbo
---
--- The two models are from the SLM-MUX paper's pool of small models (Together
--- ids); -s models=a,b,... runs another pair or more.
+--   ./slmmux run recipes/gpqa.lua -s accuracy=google/gemma-2-27b-it=0.38,Qwen/Qwen2.5-7B-Instruct-Turbo=0.33
 local mux = require "slmmux"
 
 return mux.run {
   task = "gpqa",
-  data = "data/gpqa_diamond.json.gz",
-  models = {"mistralai/Mistral-Small-24B-Instruct-2501", "google/gemma-2-27b-it"},
   policy = "slm_mux",
-  samples = 3,
-  temperature = 0.3,
-  max_tokens = 2048,
-  -- GPQA Diamond has no spare split: tie-breaks by model order (best first),
-  -- or give measured accuracies: accuracy = {["google/gemma-2-27b-it"] = 0.38, ...}
 }

@@ -1,22 +1,16 @@
--- SLM-MUX on GSM8K (500 test problems), with the paper's settings: k = 3
--- samples per model at temperature 0.3. The policy is the library's
--- slm_mux (recipes/math.lua spells the same algorithm out).
+-- SLM-MUX on GSM8K (the 500-problem test subset; -s data=data/gsm8k_test.jsonl
+-- for all 1319), with the task's settings (lua/slmmux/tasks/gsm8k.lua): two
+-- models from the SLM-MUX paper's pool, k = 3 samples at T = 0.3, the
+-- reference's prompts, tie-break accuracies from the first 500 problems of
+-- the training split. The policy is the library's slm_mux
+-- (recipes/math.lua spells the same algorithm out).
 --
---   ./slmmux run recipes/gsm8k.lua --limit 100
---   ./slmmux run recipes/gsm8k.lua -s data=data/gsm8k_test.jsonl -s early_exit=true
---
--- The two models are from the SLM-MUX paper's pool of small models (Together
--- ids); -s models=a,b,... runs another pair or more.
+--   ./slmmux run recipes/gsm8k.lua
+--   ./slmmux run recipes/gsm8k.lua --limit 100 -s early_exit=true
+--   ./slmmux run recipes/gsm8k.lua -s models=a,b,c
 local mux = require "slmmux"
 
 return mux.run {
   task = "gsm8k",
-  data = "data/gsm8k_500.json",
-  models = {"mistralai/Mistral-Small-24B-Instruct-2501", "Qwen/Qwen2.5-7B-Instruct-Turbo"},
   policy = "slm_mux",
-  samples = 3,
-  temperature = 0.3,
-  max_tokens = 1024,
-  -- Validation accuracy (for ties) from training problems, not test ones.
-  validation = {data = "data/gsm8k_train.jsonl", limit = 50},
 }

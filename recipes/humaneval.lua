@@ -33,14 +33,13 @@ local function solve(problem, ctx)
   return decision
 end
 
+-- The settings come from the task (lua/slmmux/tasks/humaneval/): two models,
+-- k = 5 at T = 0.8 (as Chen et al. 2021 sample for pass@k; confidence needs
+-- T > 0), max_tokens 1024, the reference's prompt, and tie-break pass rates
+-- cross-fitted on the 164 evaluated problems (each problem's from the other
+-- folds' samples).
 local summary = mux.run {
   task = task,
-  models = {"mistralai/Mistral-Small-24B-Instruct-2501", "Qwen/Qwen2.5-7B-Instruct-Turbo"},
-  samples = 5,                 -- k
-  temperature = 0.8,           -- as Chen et al. (2021) sample for pass@k; confidence needs T > 0
-  max_tokens = 1024,
-  validation = false,          -- all 164 problems are evaluated; -s validation=20
-                               -- spends the first 20 on tie-break pass rates
   probe_variants = 0,          -- extra inputs per docstring example (agree.variants)
   name = "SLM-MUX (behaviour agreement)",
   policy = "slm_mux_behaviour",

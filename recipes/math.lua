@@ -1,12 +1,19 @@
 -- SLM-MUX on MATH-500: Algorithm 1 of Wang et al. (2025), "SLM-MUX:
 -- Orchestrating Small Language Models for Reasoning" (arXiv:2510.05077).
 --
+--   ./slmmux run recipes/math.lua                  all 500 problems
 --   ./slmmux run recipes/math.lua --limit 100
 --   ./slmmux run recipes/math.lua -s models=Qwen/Qwen2.5-7B-Instruct,google/gemma-2-27b-it -s samples=5
 --
 -- Models are Together ids (TOGETHER_API_KEY); any OpenAI-compatible server
 -- works through slmmux.config.lua. With no endpoint configured, the built-in
 -- simulator answers instead (and says so). Baselines: recipes/baselines.lua.
+--
+-- The settings come from the task (lua/slmmux/tasks/math.lua), so that the
+-- baselines sample the same identities: the two models, k = 3 samples at
+-- T = 0.3, max_tokens 2048, the SLM-MUX reference's prompts, and tie-break
+-- accuracies from 500 problems of the MATH training split (disjoint from
+-- MATH-500, one sample each). -s key=value changes any of them.
 local mux = require "slmmux"
 local slm_mux = require "slmmux.policies.slm_mux"
 local vote = require "slmmux.vote"
@@ -30,13 +37,6 @@ end
 
 return mux.run {
   task = "math",
-  data = "data/math_500.json",
-  models = {"mistralai/Mistral-Small-24B-Instruct-2501", "Qwen/Qwen2.5-7B-Instruct-Turbo"},
-  samples = 3,                 -- k, as in the paper
-  temperature = 0.3,           -- T
-  max_tokens = 2048,
-  validation = {limit = 50},   -- records 1-50: each model answers once; the accuracy
-                               -- breaks ties. They are not among the evaluated problems.
   policy = "slm_mux",
   solve = solve,
 }

@@ -120,7 +120,10 @@ end
 
 --- The summary.json table. meta: config, policy, label, task, data, backend,
 -- endpoints, sim_profiles, accuracy (validation, used for tie-breaks),
--- validation, prices, started_at, wall_s, calls, out.
+-- validation, prices, started_at, wall_s, calls, out, and the sections
+-- checks (slmmux.run.sanity's findings), manifest (slmmux.run.manifest)
+-- and compat (with compat = "reference": the reference's scoring and
+-- slmmux's on the same selected samples).
 function M.summary(t, meta)
   local rows = {}
   for _, m in ipairs(t.order) do
@@ -145,6 +148,7 @@ function M.summary(t, meta)
     wall_s = meta.wall_s, started_at = meta.started_at,
     requests = {calls = meta.calls, host = meta.host_stats},
     config = meta.config, out = meta.out,
+    checks = meta.checks, compat = meta.compat, manifest = meta.manifest,
   }
 end
 
@@ -218,6 +222,25 @@ local function money(c)
   return string.format("$%.4f", type(c) == "table" and c.total or c)
 end
 
+-- Under the table: where the tie-break accuracies came from, the compat
+-- comparison, and how many checks spoke up (their lines are on stderr).
+local function notes(s)
+  local out = {}
+  if s.validation and s.validation.source then
+    out[#out + 1] = "tie-breaks: " .. s.validation.source
+  end
+  if s.compat then
+    out[#out + 1] = string.format("scoring: the reference's (compat=reference) %s; slmmux's "
+      .. "extraction and equivalence on the same selected samples %s", pct(s.compat.accuracy),
+      pct(s.compat.equivalence))
+  end
+  if s.checks then
+    out[#out + 1] = string.format("checks: %d finding%s (summary.json \"checks\")", #s.checks,
+      #s.checks > 1 and "s" or "")
+  end
+  return #out > 0 and table.concat(out, "\n") .. "\n" or ""
+end
+
 --- The table printed at the end of a run: a row per model, one for the
 -- policy, and the oracle; accuracies in % ± one standard error.
 function M.table(s)
@@ -243,7 +266,7 @@ function M.table(s)
     s.label, s.task, c.total, c.scored, c.errors, c.unanswered,
     c.early_exits > 0 and string.format(", %d early exits (fewer samples there)", c.early_exits) or "",
     s.backend, s.simulated and " (simulated models, not measurements)" or "", s.wall_s)
-  return head_line .. "\n" .. align(rows) .. "\n"
+  return head_line .. "\n" .. align(rows) .. "\n" .. notes(s)
     .. (s.out and ("results: " .. s.out .. "/results.jsonl\n") or "")
 end
 

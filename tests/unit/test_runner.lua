@@ -17,9 +17,10 @@ local root = os.tmpname()
 os.remove(root)
 local function dir(name) return root .. "/" .. name end
 
+-- validation = "none" unless a test is about validation.
 local function recipe(extra)
   local r = {task = "math", data = MATH, models = {"good", "fair"}, backend = "sim",
-    profiles = PROFILES, quiet = true, samples = 3}
+    profiles = PROFILES, quiet = true, samples = 3, validation = "none"}
   for k, v in pairs(extra or {}) do r[k] = v end
   return r
 end
@@ -119,10 +120,14 @@ assert(s.counts.errors == errors and s.counts.scored == 40 - errors and s.counts
 assert(s.accuracy.n == 40 - errors and s.accuracy.correct == scored_right)
 assert(s.errors[1].count == errors and s.errors[1].message:find("503"))
 
--- 3. Validation records are held out; shuffling is deterministic per seed.
+-- 3. Validation: every problem is evaluated; the task's validation file by
+-- default; records held out only when asked for (and then never evaluated);
+-- crossfit measures each problem's accuracies on the other folds.
 local all = require("slmmux.tasks.math").load(MATH)
-local function run_ids(name, extra)
-  runner.run(recipe(extra), {overrides = {}, out = dir(name)})
+local function run_ids(name, extra, without)
+  local r = recipe(extra)
+  for _, k in ipairs(without or {}) do r[k] = nil end
+  runner.run(r, {overrides = {}, out = dir(name)})
   local set, list = {}, {}
   for _, l in ipairs(read_lines(dir(name) .. "/results.jsonl")) do
     set[l.id] = true
@@ -130,21 +135,38 @@ local function run_ids(name, extra)
   end
   return set, list, read_json(dir(name) .. "/summary.json")
 end
-local plain, _, sv = run_ids("plain", {validation = {limit = 5}, limit = 10})
-for i = 1, 5 do assert(not plain[all[i].id], "validation record " .. i .. " was evaluated") end
-for i = 6, 15 do assert(plain[all[i].id], "record " .. i .. " should be evaluated") end
-assert(sv.validation.problems == 5 and #sv.validation.models == 2)
-assert(sv.models[1].validation_accuracy == sv.validation.models[1].accuracy.value)
-local sh1 = run_ids("shuffle1", {validation = 5, limit = 10, shuffle = true, seed = 7})
-local sh2 = run_ids("shuffle2", {validation = 5, limit = 10, shuffle = true, seed = 7})
-local sh3 = run_ids("shuffle3", {validation = 5, limit = 10, shuffle = true, seed = 8})
+local first10, list, sd = run_ids("default", {limit = 10}, {"validation"})
+for i = 1, 10 do assert(first10[all[i].id], "record " .. i .. " evaluated: none held out") end
+assert(#list == 10)
+assert(sd.validation.kind == "data" and sd.validation.problems == 500, "MATH's training split")
+assert(sd.validation.source:find("math_train_500.jsonl", 1, true), sd.validation.source)
+assert(sd.config.validation.samples == 1 and sd.validation.models[1].accuracy.n == 500)
+assert(sd.models[1].validation_accuracy == sd.validation.models[1].accuracy.value)
+assert(sd.manifest.data[2].role == "validation" and sd.manifest.data[2].records == 500)
+local _, _, s2 = run_ids("two", {validation = 20, validation_samples = 2, limit = 3})
+assert(s2.validation.problems == 20 and s2.validation.models[1].accuracy.n == 40, "20 x 2 samples")
+local plain, _, sv = run_ids("holdout", {task = "gpqa", validation = 5, limit = 10}, {"data"})
+local gpqa_all = require("slmmux.tasks.gpqa").load(mux.home .. "/data/gpqa_diamond.json.gz")
+for i = 1, 5 do assert(not plain[gpqa_all[i].id], "held-out record " .. i .. " was evaluated") end
+for i = 6, 15 do assert(plain[gpqa_all[i].id], "record " .. i .. " should be evaluated") end
+assert(sv.validation.kind == "holdout" and sv.validation.problems == 5, sv.validation.kind)
+local cf_set, cf_list, scf = run_ids("crossfit", {validation = "crossfit", folds = 3, limit = 9})
+assert(#cf_list == 9 and cf_set[all[1].id], "crossfit evaluates every problem")
+assert(scf.validation.kind == "crossfit" and #scf.validation.folds == 3)
+assert(scf.validation.samples_per_problem == 3 and scf.validation.models[1].accuracy.n == 27)
+for _, f in ipairs(scf.validation.folds) do
+  assert(f.problems == 3 and f.measured_on == 6, "fold sizes")
+end
+assert(scf.requests.calls == 18, "crossfit's samples are the evaluation's: " .. scf.requests.calls)
+local sh1 = run_ids("shuffle1", {limit = 10, shuffle = true, seed = 7})
+local sh2 = run_ids("shuffle2", {limit = 10, shuffle = true, seed = 7})
+local sh3 = run_ids("shuffle3", {limit = 10, shuffle = true, seed = 8})
 local same, other = true, false
 for id in pairs(sh1) do
   same = same and sh2[id]
   other = other or not sh3[id]
 end
 assert(same and other, "same seed, same problems; another seed, others")
-for i = 1, 5 do assert(not sh1[all[i].id], "validation records stay out after shuffling") end
 
 -- 4. Settings: -s coerces by the setting's type; unknown keys list the valid ones.
 local cfg = runner.configure(recipe({lambda = 0.5}), {overrides = {samples = "5",
@@ -161,7 +183,8 @@ fails(function() runner.configure(recipe({lambda = 1}), {overrides = {bogus = "1
 fails(function() runner.configure(recipe(), {overrides = {samples = "three"}}) end, "samples=three")
 fails(function() runner.configure(recipe(), {overrides = {samples = "2.5"}}) end, "integer")
 fails(function() runner.configure(recipe(), {overrides = {early_exit = "maybe"}}) end, "early_exit")
-fails(function() runner.configure(recipe(), {overrides = {accuracy = "x"}}) end, "accuracy", "recipe")
+fails(function() runner.configure(recipe(), {overrides = {accuracy = "x"}}) end, "accuracy=x",
+  "MODEL=ACCURACY")
 fails(function() runner.configure(recipe(), {overrides = {samples = "0"}}) end, "samples")
 fails(function() runner.configure(recipe({models = {}}), {}) end, "models")
 fails(function() runner.configure(recipe({models = {"a", "a"}}), {}) end, "twice")
@@ -170,6 +193,66 @@ fails(function() runner.configure(recipe(), {overrides = {backend = "gpu"}}) end
 fails(function() runner.run(recipe({policy = "bogus"}), {overrides = {}}) end,
   "bogus", "slm_mux", "majority", "single")
 fails(function() runner.run(recipe({task = "nope"}), {overrides = {}}) end, "nope", "math")
+
+-- 4b. Where each setting came from, the task's settings, and the forms of
+-- validation and accuracy.
+local src
+cfg, src = runner.configure(recipe(), {overrides = {samples = "5"}, limit = 7})
+assert(src.samples == "-s" and src.limit == "--limit" and src.models == "recipe")
+assert(src.max_tokens == "task" and src.policy == "default", "the task's, then the defaults")
+cfg, src = runner.configure({task = "gsm8k", quiet = true}, {overrides = {}})
+assert(cfg.max_tokens == 1024 and src.max_tokens == "task" and #cfg.models == 2)
+assert(cfg.validation.kind == "data" and cfg.validation.data == "data/gsm8k_train.jsonl"
+  and cfg.validation.limit == 500 and cfg.validation.samples == 1, "GSM8K's training split")
+cfg = runner.configure({task = "math"}, {overrides = {task = "gpqa"}})
+assert(cfg.task == "gpqa" and cfg.models[2] == "google/gemma-2-27b-it", "-s task=gpqa: its settings")
+assert(cfg.validation.kind == "crossfit" and cfg.validation.folds == 5 and cfg.validation.samples == 3)
+cfg = runner.configure({task = "humaneval"}, {overrides = {validation = "crossfit", folds = "4"}})
+assert(cfg.validation.folds == 4 and cfg.validation.samples == 5, "crossfit samples are k")
+cfg = runner.configure(recipe(), {overrides = {validation = "7", validation_samples = "2"}})
+assert(cfg.validation.kind == "data" and cfg.validation.data == "data/math_train_500.jsonl"
+  and cfg.validation.limit == 7 and cfg.validation.samples == 2, "N: the task's file")
+cfg = runner.configure(recipe(), {overrides = {validation = "some/val.jsonl"}})
+assert(cfg.validation.kind == "data" and cfg.validation.data == "some/val.jsonl" and not cfg.validation.limit)
+for _, none in ipairs({"none", "false", "0", "off"}) do
+  assert(runner.configure(recipe(), {overrides = {validation = none}}).validation == nil, none)
+end
+cfg, src = runner.configure(recipe({validation = 5}), {overrides = {accuracy = "good=0.7, fair = 0.55"}})
+assert(cfg.accuracy.good == 0.7 and cfg.accuracy.fair == 0.55 and cfg.validation == nil,
+  "-s accuracy: given accuracies, no validation")
+cfg = runner.configure(recipe({accuracy = {good = 0.6}}), {overrides = {validation = "crossfit"}})
+assert(cfg.accuracy == nil and cfg.validation.kind == "crossfit", "-s validation beats the recipe's accuracy")
+cfg = runner.configure(recipe({accuracy = {good = 0.6}}), {overrides = {}})
+assert(cfg.accuracy.good == 0.6 and cfg.validation == nil)
+fails(function() runner.configure(recipe({accuracy = {good = 0.6}, validation = 5}), {}) end,
+  "accuracy", "validation", "not both")
+fails(function() runner.configure(recipe(), {overrides = {accuracy = "gpt=0.5"}}) end, "gpt", "good, fair")
+fails(function() runner.configure(recipe({accuracy = {good = 1.5}}), {}) end, "good", "0 to 1")
+fails(function() runner.configure(recipe(), {overrides = {folds = "1"}}) end, "folds")
+fails(function() runner.configure(recipe(), {overrides = {compat = "strict"}}) end, "compat=strict")
+fails(function() runner.configure(recipe(), {overrides = {validation_samples = "0"}}) end,
+  "validation_samples")
+fails(function() runner.configure(recipe({task = "gpqa", validation = {offset = 2}}), {}) end,
+  "validation", "limit")
+local own = {name = "own", load = function() return {{id = "a", text = "?", reference = "1"}} end,
+  prompt = function(p) return {{role = "user", content = p.text}} end,
+  extract = function(t) return t end, score = function() return true end}
+fails(function() runner.run(recipe({task = own}), {overrides = {prompts = "slmmux"}}) end,
+  "prompts=slmmux", "own")
+fails(function() runner.run(recipe({task = own}), {overrides = {compat = "reference"}}) end,
+  "compat=reference", "own")
+
+-- 4c. compat=reference: the reference's scoring decides, and each line also
+-- says whether slmmux's extraction and equivalence accept the same sample.
+s = runner.run(recipe({compat = "reference", limit = 12}), {overrides = {}, out = dir("compat")})
+lines = read_lines(dir("compat") .. "/results.jsonl")
+local eq = 0
+for _, l in ipairs(lines) do
+  assert(type(l.correct_equivalence) == "boolean", "correct_equivalence on every line")
+  if l.correct_equivalence then eq = eq + 1 end
+end
+assert(s.compat.scoring == "reference" and s.compat.accuracy.correct == s.accuracy.correct)
+assert(s.compat.equivalence.correct == eq and s.compat.equivalence.n == 12)
 
 -- 5. A recipe's solve is its policy; -s policy=NAME switches to the built-in one.
 local seen = 0
@@ -198,6 +281,12 @@ mux.config = {resolve = function(m) if m == "good" then return {name = "x", base
 local ok, err = pcall(runner.run, recipe({backend = "auto", limit = 1}), {overrides = {}, out = dir("mix")})
 mux.config = saved
 assert(not ok and err:find("fair", 1, true) and err:find("backend=sim", 1, true), tostring(err))
+
+-- 7. Base URLs in summary.json lose their credentials.
+local strip = require("slmmux.run.manifest").strip_url
+assert(strip("https://user:pw@api.example.com/v1") == "https://api.example.com/v1")
+assert(strip("http://127.0.0.1:8000/v1?api_key=abc#x") == "http://127.0.0.1:8000/v1")
+assert(strip("http://h/v1/a@b") == "http://h/v1/a@b", "an @ in the path is no credential")
 
 os.execute("rm -rf -- " .. data.quote(root))
 print("test_runner: ok")
