@@ -15,7 +15,7 @@
 #include "base/buf.h"
 #include "answers/extract.h"
 #include "base/oom.h"
-#include "answers/vote.h"
+#include "answers/search.h"
 
 /* The generated text must be whole: a buffer that cannot grow ends the run. */
 #define PUT(call) do { if ((call) < 0) oom_abort(0); } while (0)
