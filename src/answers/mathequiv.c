@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@
 #define MAX_LIST 64   /* elements of one list, set or tuple */
 #define MAX_PM 3      /* \pm per element: 2^3 variants at most */
 #define MAX_OWNED 64  /* strings made while reading (\pm variants, L-R) */
+#define ROUND_MIN_DIGITS 6   /* significant digits a decimal needs to stand for the value it rounds */
 
 enum { EL_EXPR, EL_WORD, EL_BASED, EL_TUPLE, EL_SET, EL_UNION, EL_CAP, EL_MATRIX, EL_REL };
 enum { OP_EQ, OP_LT, OP_LE, OP_GT, OP_GE, OP_NE };
@@ -539,6 +541,117 @@ static int decimal(const el *e, int *neg, const char **d, size_t *n)
     return 1;
 }
 
+/* ---- a decimal against the value it rounds ----
+ *
+ * The rule: a decimal literal with a point and at least ROUND_MIN_DIGITS
+ * significant digits ("0.333333", "1.41421", "-0.0909091") stands for any
+ * constant that it rounds or cuts at its own last place: v equals D with
+ * d places when v rounded to d places, or v cut to d places toward zero,
+ * is D. A rational v is divided out digit by digit (exact at any length);
+ * another constant is evaluated, and its error bound must be under a
+ * twentieth of the last place, else there is no decision (and the relative
+ * tolerance below still applies). Only a decimal written out by the answer
+ * takes part: \frac{1}{2004!} and \frac{1}{2006!} are no decimals and keep
+ * comparing as values, and "0.000000" has no significant digit to claim a
+ * value with. Shorter decimals keep the exact rule (0.3333 is not 1/3). */
+
+/* Long division |num|/den to `places` decimals into out (integer part
+ * first, no leading zeros): the digit count; *rem the remainder left. */
+static size_t long_division(uint64_t num, uint64_t den, size_t places, char *out, uint64_t *rem)
+{
+    size_t k = (size_t)snprintf(out, 24, "%llu", (unsigned long long)(num / den));
+    unsigned __int128 r = num % den;
+    for (size_t j = 0; j < places; j++) {
+        r *= 10;
+        out[k++] = (char)('0' + (int)(r / den));
+        r %= den;
+    }
+    *rem = (uint64_t)r;
+    return k;
+}
+
+static int same_digits(const char *a, size_t al, const char *b, size_t bl)
+{
+    while (al > 1 && *a == '0')
+        a++, al--;
+    while (bl > 1 && *b == '0')
+        b++, bl--;
+    return al == bl && memcmp(a, b, al) == 0;
+}
+
+/* digits (the point dropped) of D = d[0..n), |D| <= |num|/den: D is the
+ * fraction cut or rounded at D's places */
+static int rounds_exactly(const char *digits, size_t nd, size_t places, int64_t num, int64_t den)
+{
+    uint64_t un = num < 0 ? (uint64_t)(-(num + 1)) + 1 : (uint64_t)num, rem;
+    char *t = malloc(nd + places + 26);
+    if (!t)
+        return 0;
+    size_t tl = long_division(un, (uint64_t)den, places, t + 1, &rem);
+    int r = same_digits(digits, nd, t + 1, tl);
+    if (!r && 2 * (unsigned __int128)rem >= (uint64_t)den) {   /* rounded up: T plus one last place */
+        size_t k = tl + 1;
+        t[0] = '0';
+        while (k-- > 0 && t[k] == '9')
+            t[k] = '0';
+        t[k]++;
+        r = same_digits(digits, nd, t, tl + 1);
+    }
+    free(t);
+    return r;
+}
+
+/* v - D in units of D's last place, against the band of rounding (|x| <=
+ * 1/2) or cutting toward zero (0 <= x < 1 for D > 0): [-1/2, 1) after the
+ * sign of D. 1 or 0; -1 when the error bound is wider than 1/20 of a
+ * place (or far from the band), so that nothing is decided. */
+static int rounds_numerically(el *d, int neg, size_t places, el *v)
+{
+    mathnum ulp = mathnum_powi(mathnum_real(10, 1), -(int64_t)places);
+    mathnum x = mathnum_div(mathnum_sub(const_value(v), const_value(d)), ulp);
+    if (x.st || x.e > 64 || x.e < -1100 || x.err.e > 64)
+        return -1;
+    double re = ldexp(x.re, (int)x.e), im = ldexp(x.im, (int)x.e), err = ldexp(x.err.m, (int)x.err.e);
+    if (err > 0.05)
+        return -1;
+    re = neg ? -re : re;
+    return fabs(im) <= err && re - err >= -0.5 && re + err < 1;
+}
+
+/* The rule above, d the decimal side, v the other: 1 equal, 0 not, -1 the
+ * rule does not apply (or cannot decide). */
+static int rounds_to(el *d, mathexpr *xd, el *v, mathexpr *xv)
+{
+    int neg, vneg;
+    const char *ds, *vs;
+    size_t dl, vl;
+    if (d->pct || v->pct || !decimal(d, &neg, &ds, &dl) || decimal(v, &vneg, &vs, &vl) ||
+        mathexpr_nvars(xd) || mathexpr_nvars(xv) || mathexpr_has_inf(xv))
+        return -1;
+    const char *dot = memchr(ds, '.', dl);
+    if (!dot)
+        return -1;
+    size_t places = dl - (size_t)(dot + 1 - ds), sig = 0, nd = 0;
+    char *digits = malloc(dl);
+    if (!digits)
+        return -1;
+    for (size_t k = 0; k < dl; k++)
+        if (ds[k] != '.') {
+            sig += sig || ds[k] != '0';
+            digits[nd++] = ds[k];
+        }
+    int64_t num, den;
+    int r = -1;
+    if (sig >= ROUND_MIN_DIGITS) {
+        if (mathexpr_exact(xv, &num, &den))
+            r = (num < 0) == neg && rounds_exactly(digits, nd, places, num, den);
+        else
+            r = rounds_numerically(d, neg, places, v);
+    }
+    free(digits);
+    return r;
+}
+
 static int cmp_expr(ctx *c, el *a, el *b)
 {
     int na, nb;
@@ -563,6 +676,11 @@ static int cmp_expr(ctx *c, el *a, el *b)
             sb++, lb--;
         return a->pct == b->pct && text_eq(sa, la, sb, lb, 0);
     }
+    int rounded = rounds_to(a, xa, b, xb);
+    if (rounded < 0)
+        rounded = rounds_to(b, xb, a, xa);
+    if (rounded >= 0)
+        return rounded;
     int64_t an, ad, bn, bd;
     int exact = mathexpr_exact(xa, &an, &ad) && mathexpr_exact(xb, &bn, &bd);
     /* X% is X or X/100: try the scalings that a % on each side allows */

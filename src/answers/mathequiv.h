@@ -47,12 +47,16 @@
  *      - scalar expressions (mathexpr.h): a space between digits never
  *        joins them ("1 2" is neither 12 nor 2), "7 3/4" and "7\frac34"
  *        are the mixed number 31/4; decimal literals compare digit by
- *        digit at any length; two rational constants compare exactly
- *        (0.333333333 is not 1/3, 0.\overline{3} is); other constants are
- *        evaluated (mathnum.h: wide exponent, error bound; 1/2004! is not
- *        1/2006!) and compared with relative tolerance rel_tol, so a
- *        decimal of 10+ significant digits may match an irrational
- *        (1.41421356237 is \sqrt{2} at 1e-9); expressions with
+ *        digit at any length; a decimal of 6 or more significant digits
+ *        equals a constant it rounds or cuts at its own last place
+ *        (0.333333 and 0.3333333333 are 1/3, 0.666666 and 0.666667 are
+ *        2/3, 1.41421 is \sqrt{2}, 0.333334 is not 1/3; the rule and its
+ *        bounds are documented in mathequiv.c, "a decimal against the
+ *        value it rounds"); otherwise two rational constants compare
+ *        exactly (0.3333 is not 1/3, 0.\overline{3} is); other constants
+ *        are evaluated (mathnum.h: wide exponent, error bound; 1/2004! is
+ *        not 1/2006!, and no decimal rule applies to either) and compared
+ *        with relative tolerance rel_tol; expressions with
  *        variables are evaluated at `points` pseudo-random positive reals
  *        in [0.5, 3) per variable name (seeded by `seed`; a point where a
  *        side is undefined or the error bound is too wide is skipped, and
@@ -87,7 +91,8 @@
  * as trimmed bytes; at most MATH_MAX_ELEMENTS structure nodes per answer
  * and 64 entries per list, set or tuple (a longer one is not equivalent to
  * anything but itself byte for byte), so comparing two sets costs at most
- * 2 * 64 * 64 element comparisons; expression and number limits from
+ * 2 * 64 * 64 element comparisons; the decimal rule divides at most as
+ * many digits as the input has; expression and number limits from
  * mathexpr.h and mathnum.h. Out of memory makes math_equiv answer 0. No
  * global state: thread-safe. */
 #ifndef SLMMUX_MATHEQUIV_H

@@ -144,8 +144,9 @@ static void test_numbers(void)
     EQ("-\\frac{3}{8}", "-0.375", 1);
     EQ("\\frac{3}{8}", "-\\frac{3}{8}", 0);
     EQ("1/3", "k = \\frac{1}{3}", 1);
-    EQ("0.333333333", "\\frac13", 0);          /* rationals compare exactly */
-    EQ("0.3333333333333333", "\\frac13", 0);
+    EQ("0.3333", "\\frac13", 0);               /* too few digits to round: exact */
+    EQ("0.33333", "\\frac13", 0);
+    EQ("0.3333333334", "\\frac13", 0);         /* neither 1/3 rounded nor cut */
     EQ("2", "\\frac{1+\\sqrt{5}}{2}", 0);
     EQ("17", "18", 0);
     EQ("1000000000000000001", "1000000000000000000", 0);
@@ -160,7 +161,8 @@ static void test_numbers(void)
     EQ("0.\\overline{3}", "\\frac13", 1);
     EQ("0.1\\overline{6}", "\\frac16", 1);
     EQ("1.\\overline{142857}", "\\frac{8}{7}", 1);
-    EQ("0.\\overline{3}", "0.333333333333", 0);
+    EQ("0.\\overline{3}", "0.333333333334", 0);
+    EQ("0.\\overline{3}", "0.333333333333", 1);   /* 1/3 cut at 12 places (test_decimal_rounding) */
     /* thousands separators vs lists */
     EQ("7425000", "7,425,000", 1);
     EQ("32349", "32,\\! 349", 1);
@@ -443,6 +445,42 @@ static void test_lists_sets_matrices_and_roots(void)
     CHECK_STR(norm("x^\\frac13"), "x^{\\frac{1}{3}}");
 }
 
+/* The documented rule (mathequiv.c): a decimal of ROUND_MIN_DIGITS (6) or
+ * more significant digits equals the constant it rounds or cuts at its
+ * own last place. */
+static void test_decimal_rounding(void)
+{
+    EQ("0.333333", "\\frac13", 1);
+    EQ("0.666667", "\\frac23", 1);            /* rounded */
+    EQ("0.666666", "\\frac23", 1);            /* cut */
+    EQ("0.666668", "\\frac23", 0);
+    EQ("0.333334", "\\frac13", 0);
+    EQ("-0.142857", "-\\frac17", 1);
+    EQ("-0.142857", "\\frac17", 0);
+    EQ("0.0909091", "\\frac{1}{11}", 1);
+    EQ("100000.5", "\\frac{200001}{2}", 1);
+    EQ("100000.4", "\\frac{200001}{2}", 0);
+    EQ("1.99999999", "2", 0);                 /* 2 cut is 2.00000000 */
+    EQ("0.999999", "1", 0);
+    EQ("0.3333333333333333333333333333333", "\\frac13", 1);   /* exact at any length */
+    EQ("0.3333333333333333333333333333334", "\\frac13", 0);
+    EQ("1.41421", "\\sqrt2", 1);
+    EQ("1.41422", "\\sqrt{2}", 0);
+    EQ("3.14159", "\\pi", 1);
+    EQ("3.141593", "\\pi", 1);
+    EQ("3.14158", "\\pi", 0);
+    EQ("2.718282", "e", 1);
+    EQ("0.57735", "\\frac{\\sqrt3}{3}", 0);  /* 5 digits: the relative tolerance decides */
+    EQ("0.577350", "\\frac{\\sqrt3}{3}", 0);  /* trailing zero dropped: 5 digits again */
+    EQ("0.577351", "\\frac{\\sqrt3}{3}", 0);
+    EQ("0.5773502", "\\frac{\\sqrt3}{3}", 1);
+    /* values that are no decimals keep comparing as values */
+    EQ("\\frac{1}{2004!}", "\\frac{1}{2006!}", 0);
+    EQ("0.000000", "\\frac{1}{2004!}", 0);
+    EQ("0.000001", "\\frac{1}{2004!}", 0);
+    EQ("0.333333\\%", "\\frac13", 0);        /* a percentage is no such decimal */
+}
+
 static void test_options(void)
 {
     math_opts o;
@@ -634,6 +672,13 @@ static void test_bounds_of_new_forms(void)
     CHECK(math_equiv(s, n, "-2", 2, NULL) == 0);
     n = repeat(s, cap, "\\sqrt[3]{", "-8");
     CHECK(math_equiv(s, n, "-2", 2, NULL) == 0);
+    s[0] = '0';
+    s[1] = '.';
+    memset(s + 2, '3', cap - 2);                       /* 4094 decimals */
+    CHECK(math_equiv(s, cap, "\\frac13", 7, NULL) == 1);
+    CHECK(math_equiv(s, cap, "\\sqrt{2}", 8, NULL) == 0);
+    s[cap - 1] = '4';
+    CHECK(math_equiv(s, cap, "\\frac13", 7, NULL) == 0);
     double dt = now_s() - t0;
     CHECK_MSG(dt < 5, "hostile inputs of the new forms took %.2f s", dt);
     free(s);
@@ -717,6 +762,7 @@ int main(int argc, char **argv)
     test_spaces_and_mixed_numbers();
     test_relations_in_ascii_intervals_and_assignments();
     test_lists_sets_matrices_and_roots();
+    test_decimal_rounding();
     test_options();
     test_numeric_core();
     test_bounds();
