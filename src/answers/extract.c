@@ -823,9 +823,12 @@ char *extract_math(const char *text, size_t len, size_t *outlen)
 
 /* Compiled once, on first use (see extract.h for why static state is safe
  * here). Letters are captured in any case; the C checks below decide. */
-enum { RE_FORMAT, RE_EXPLICIT, RE_BOXED, RE_LONE, RE_CORRECT, RE_CHOOSE, RE_COUNT };
+enum { RE_FORMAT, RE_EXPLICIT, RE_BOXED, RE_LONE, RE_CORRECT, RE_CHOOSE, RE_WHICH, RE_CONCLUDE, RE_CLOSEST,
+       RE_COUNT };
 
 #define VERB "(?:\\s+(?:is|was|would\\s+be|will\\s+be|should\\s+be|must\\s+be))?"
+/* the dashes of "Answer – B": en and em dash, figure dash, minus sign (UTF-8) */
+#define DASH "\\xe2\\x80[\\x90-\\x95]|\\xe2\\x88\\x92"
 static const char *const re_src[RE_COUNT] = {
     /* ##Answer: X## — the format the SLM-MUX GPQA prompt asks for */
     [RE_FORMAT] = "##\\s*answer\\s*:?\\s*\\**\\s*\\(?\\s*([a-z])\\s*\\)?\\s*\\**\\s*##",
@@ -834,7 +837,7 @@ static const char *const re_src[RE_COUNT] = {
     [RE_EXPLICIT] = "(?:\\b(?:(?:final|correct|right|best)\\s+)?answer\\b" VERB
                     "|\\b(?:correct|right|best)\\s+(?:option|choice)\\b" VERB
                     "|\\bthe\\s+(?:option|choice)\\s+is)"
-                    "(?:[\\s*_:=$\"'(\\[{]|\\\\[(\\[]|\\\\boxed\\s*\\{|\\\\text(?:bf|rm)?\\s*\\{"
+                    "(?:[\\s*_:=$\"'(\\[{-]|" DASH "|\\\\[(\\[]|\\\\boxed\\s*\\{|\\\\text(?:bf|rm)?\\s*\\{"
                     "|\\\\math(?:rm|bf)\\s*\\{|\\boption\\b|\\bchoice\\b)*"
                     "([a-z])",
     /* \boxed{X}, \boxed{(X)}, \boxed{\text{X}}, \boxed{X) 10^-4 eV} */
@@ -847,8 +850,18 @@ static const char *const re_src[RE_COUNT] = {
                    "(?:the\\s+)?(?:correct|right|best|most\\s+(?:likely|plausible|accurate))\\b",
     /* "I choose B", "I'll go with (C)" */
     [RE_CHOOSE] = "\\b(?:choose|select|pick|go\\s+with)\\s+(?:option\\s+|choice\\s+|answer\\s+)?\\(?([a-z])\\b",
+    /* "... 10^-4 eV, which is B", "which corresponds to option (C)" */
+    [RE_WHICH] = "\\bwhich\\s+(?:is|corresponds\\s+to|matches)\\s+(?:(?:option|choice|answer)\\s+)?\\(?([a-z])\\b",
+    /* "Therefore option B", "Hence (C) ...", "both A and B are wrong, so D" */
+    [RE_CONCLUDE] = "\\b(?:therefore|thus|hence|so|consequently)\\b[\\s,:]*"
+                    "(?:(?:the\\s+)?(?:answer|option|choice)\\s+(?:is\\s+)?|option\\s+|choice\\s+)?\\(?([a-z])\\b",
+    /* "the closest is C", "the best match would be (A)" */
+    [RE_CLOSEST] = "\\b(?:closest|nearest|best\\s+(?:match|fit)|most\\s+(?:likely|plausible|reasonable|consistent))"
+                   "\\s+(?:(?:one|option|choice|answer|match|value)\\s+)?(?:is|would\\s+be)\\s+"
+                   "(?:(?:option|choice)\\s+)?\\(?([a-z])\\b",
 };
 #undef VERB
+#undef DASH
 
 static pcre2_code *re_code[RE_COUNT];
 static pcre2_match_data *re_md;
@@ -962,6 +975,67 @@ static int letter_in_math(const char *t, size_t pos)
     return w < q && w > ls && w[-1] == '\\';
 }
 
+/* word w (lower case) at p, any case, whole */
+static int word_ci(const char *p, const char *e, const char *w)
+{
+    size_t n = strlen(w);
+    return (size_t)(e - p) >= n && lower_eq(p, w, n) && (e - p == (ptrdiff_t)n || !is_alpha(p[n]));
+}
+
+static const char *skip_blank(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* The option at pos is named to be rejected: "B is wrong", "(C) is not
+ * correct", "A can be ruled out", "C isn't", "not B", "eliminate D",
+ * "rather than C". Such a letter is no answer, whatever pattern found it. */
+static int letter_rejected(const char *t, size_t len, size_t pos)
+{
+    static const char *const verbs[] = {"is", "are", "was", "seems", "looks", NULL};
+    static const char *const adverbs[] = {"also", "clearly", "definitely", "obviously", "therefore", NULL};
+    static const char *const verdicts[] = {"not", "wrong", "incorrect", "false", "invalid", "eliminated",
+                                           "excluded", "ruled", "impossible", "unlikely", "inconsistent", NULL};
+    static const char *const before[] = {"not", "eliminate", "eliminates", "exclude", "excludes", "out", "except",
+                                         "nor", "neither", "than", NULL};
+    const char *e = t + len, *p = t + pos + 1;
+    while (p < e && (*p == ')' || *p == ']' || *p == '*'))
+        p++;
+    p = skip_blank(p, e);
+    if (word_ci(p, e, "isn") || word_ci(p, e, "cannot") || word_ci(p, e, "can't") ||
+        (word_ci(p, e, "can") && word_ci(skip_blank(p + 3, e), e, "be")))
+        return 1;
+    for (int v = 0; verbs[v]; v++)
+        if (word_ci(p, e, verbs[v])) {
+            const char *q = skip_blank(p + strlen(verbs[v]), e);
+            for (int a = 0; adverbs[a]; a++)
+                if (word_ci(q, e, adverbs[a]))
+                    q = skip_blank(q + strlen(adverbs[a]), e);
+            for (int k = 0; verdicts[k]; k++)
+                if (word_ci(q, e, verdicts[k]))
+                    return 1;
+        }
+    const char *b = t + pos;        /* the word before: "not (B)", "option" skipped */
+    while (b > t && (b[-1] == '(' || b[-1] == '[' || b[-1] == ' ' || b[-1] == '*'))
+        b--;
+    const char *w = b;
+    while (w > t && is_alpha(w[-1]))
+        w--;
+    if ((b - w == 6 && lower_eq(w, "option", 6)) || (b - w == 6 && lower_eq(w, "choice", 6))) {
+        while (w > t && w[-1] == ' ')
+            w--;
+        b = w;
+        while (w > t && is_alpha(w[-1]))
+            w--;
+    }
+    for (int k = 0; before[k]; k++)
+        if ((size_t)(b - w) == strlen(before[k]) && lower_eq(w, before[k], (size_t)(b - w)))
+            return 1;
+    return 0;
+}
+
 /* Scans one pattern; returns the offset of the last acceptable letter, or
  * -1. heuristic adds the math check. */
 static long re_last(int which, const char *t, size_t len, const char *letters, int heuristic)
@@ -980,6 +1054,8 @@ static long re_last(int which, const char *t, size_t len, const char *letters, i
             ok = letter_ok(t, len, pos);
         if (ok && which == RE_CORRECT && t[pos] >= 'a' && t[pos] <= 'z')
             ok = pos > 0 && t[pos - 1] == '(';     /* "a is correct" is prose; "(a) is correct" is not */
+        if (ok && which != RE_FORMAT && which != RE_BOXED && which != RE_LONE)
+            ok = !letter_rejected(t, len, pos);
         if (ok && heuristic)
             ok = !letter_in_math(t, pos);
         if (ok)
@@ -995,7 +1071,8 @@ int extract_choice(const char *text, size_t len, const char *letters)
         letters = "ABCD";
     if (!*letters || re_init() < 0)
         return 0;
-    static const int tiers[3][4] = {{RE_FORMAT, -1}, {RE_EXPLICIT, RE_BOXED, -1}, {RE_LONE, RE_CORRECT, RE_CHOOSE, -1}};
+    static const int tiers[3][7] = {{RE_FORMAT, -1}, {RE_EXPLICIT, RE_BOXED, -1},
+                                    {RE_LONE, RE_CORRECT, RE_CHOOSE, RE_WHICH, RE_CONCLUDE, RE_CLOSEST, -1}};
     for (int t = 0; t < 3; t++) {
         long best = -1;
         for (int i = 0; tiers[t][i] >= 0; i++) {

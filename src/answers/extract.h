@@ -76,16 +76,21 @@ char *extract_number(const char *text, size_t len, size_t *outlen);
  * it is ignored. Three tiers; the first tier with a valid hit decides, and
  * within a tier the last hit in the text wins:
  *   1. the prompt's format "##Answer: X##";
- *   2. an explicit answer: "Answer: (X)", "**Answer:** X", "The final answer
- *      is X", "the correct option is X", "\boxed{X}", "\boxed{\text{(X)}}";
+ *   2. an explicit answer: "Answer: (X)", "**Answer:** X", "Answer – X" (any
+ *      dash: - – — −), "The final answer is X", "the correct option is X",
+ *      "\boxed{X}", "\boxed{\text{(X)}}";
  *   3. heuristics: a line holding only the letter ("**B**", "(C)", "D."),
- *      "(X) is correct", "X is the correct answer", "I choose X".
+ *      "(X) is correct", "X is the correct answer", "I choose X", "..., which
+ *      is X", a conclusion "Therefore option X", "Hence (X)", "..., so X",
+ *      and "the closest is X" (also nearest, best match, most likely).
  * Lower-case letters count when they cannot be a word: "(b)", "**b**", "b."
  * at the end of a line, but not "the answer is a bit". A capital 'A' or 'I'
  * followed by a word ("Answer: A reaction...") is prose, not an answer,
  * unless the word is a connective ("A because", "A is"). A letter inside
  * inline math or after a LaTeX command ("\Delta E") is never taken by the
- * heuristics. */
+ * heuristics, and a rejected option never by tiers 2 and 3: "B is wrong",
+ * "(C) is not correct", "A can be ruled out", "not B", "eliminate D"
+ * ("both A and B are wrong, so D" is D). */
 int extract_choice(const char *text, size_t len, const char *letters);
 
 /* The Python code of a reply (HumanEval). A fenced block opens with a line

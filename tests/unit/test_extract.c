@@ -299,6 +299,39 @@ static void test_choice_prose_is_not_an_answer(void)
     CHOICE("", 0);
 }
 
+static void test_choice_in_prose(void)
+{
+    CHOICE("The lifetime gives 10^-4 eV, which is B.", 'B');
+    CHOICE("This matches the second spectrum, which corresponds to option (C).", 'C');
+    CHOICE("Therefore option B", 'B');
+    CHOICE("Therefore, option B.", 'B');
+    CHOICE("Answer \xe2\x80\x93 B", 'B');             /* en dash */
+    CHOICE("Answer \xe2\x80\x94 C", 'C');             /* em dash */
+    CHOICE("Answer - D", 'D');
+    CHOICE("Answer \xe2\x88\x92 A", 'A');             /* minus sign */
+    CHOICE("Of the four values, the closest is C.", 'C');
+    CHOICE("Hence (C) fits both constraints.", 'C');
+    CHOICE("Both A and B are wrong, so D.", 'D');
+    CHOICE("Option B can be ruled out, so C.", 'C');
+    CHOICE("I rule out A. Therefore C.", 'C');
+}
+
+static void test_choice_never_a_rejected_or_math_letter(void)
+{
+    CHOICE("Therefore option B is wrong.", 0);
+    CHOICE("Hence (C) is not correct.", 0);
+    CHOICE("which is not B", 0);
+    CHOICE("Thus, not B", 0);
+    CHOICE("so A is clearly incorrect", 0);
+    CHOICE("so $B$ must hold", 0);
+    CHOICE("We get x, which is $B$ in the formula", 0);
+    CHOICE("so \\Delta E is large", 0);
+    CHOICE("the answer - a bit more work is needed", 0);
+    CHOICE("Thus A reaction occurs", 0);
+    CHOICE("which is A good sign", 0);
+    CHOICE("the closest is a matter of taste", 0);
+}
+
 static void test_choice_respects_letters(void)
 {
     /* E is outside ABCD: ignored, the earlier valid answer stands */
@@ -421,6 +454,13 @@ static void test_new_rules_on_hostile_replies(void)
     t = repeated("\\frac{12}{34}", 70000);
     NUMBER(t, "6/17");
     free(t);
+    const char *units[] = {"which is ", "so ", "Therefore option ", "the closest is ", "Answer \xe2\x80\x93 ",
+                           "B is wrong, ", "not B "};
+    for (size_t k = 0; k < sizeof units / sizeof *units; k++) {
+        t = repeated(units[k], 1000000 / strlen(units[k]));
+        CHECK_MSG(extract_choice(t, strlen(t), "ABCD") == 0 || k == 5, "unit %zu", k);
+        free(t);
+    }
 }
 
 static void test_truncated_and_random_replies_are_safe(void)
@@ -431,6 +471,7 @@ static void test_truncated_and_random_replies_are_safe(void)
         "```python\ndef f(x):\n    return x\n```\n````\n```py\ndef f(y):",
         "The answer is \\boxed 5. A: 3\n−12 .5 6/4 \\dfrac{3}{8} $1,000.00",
         "$x = \\boxed{2}$ or $x_1 = \\boxed{-3}$; Final Answer: The final answer is $\\frac34$. so D \\frac12",
+        "Answer \xe2\x80\x93 B, which is not C; the closest is (D) so A is wrong\nTherefore option B",
     };
     int bad = 0;
     for (size_t k = 0; k < sizeof replies / sizeof *replies; k++) {
@@ -482,6 +523,8 @@ int main(void)
     test_choice_last_explicit_wins();
     test_choice_heuristics();
     test_choice_prose_is_not_an_answer();
+    test_choice_in_prose();
+    test_choice_never_a_rejected_or_math_letter();
     test_choice_respects_letters();
     test_code_block_defining_entry_point();
     test_code_prefers_last_defining_block();
