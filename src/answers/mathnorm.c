@@ -474,7 +474,7 @@ static int pass_spaces(const char *s, size_t n, buf_t *o, int flags)
         if (o->len && k < n &&
             ((ends_cmd(o) && ISALPHA(s[k])) || list_comma_space(s, n, i, o, depth) ||
              (ISDIG(o->data[o->len - 1]) && (ISDIG(s[k]) || s[k] == '.')) ||
-             (o->data[o->len - 1] == '!' && s[k] == '=')))   /* "5! = 120" must not become "5!=" */
+             (strchr("!<>", o->data[o->len - 1]) && s[k] == '=')))   /* "5! = 120" must not become "5!=" */
             if (buf_putc(o, ' ') < 0)
                 return -1;
         i = k;
@@ -580,6 +580,12 @@ static int canon(const char *s, size_t n, buf_t *o, int depth)
             i++;
             if (script_arg(s, n, &i, o, depth, c == '^') < 0)
                 return -1;
+            continue;
+        }
+        /* a space pass 4 kept ("\\sqrt2 3", "x^\\le y") now follows the
+         * braces added around an argument, where pass 4 drops it */
+        if (c == ' ' && o->len && o->data[o->len - 1] == '}') {
+            i++;
             continue;
         }
         if (c != '\\' || i + 1 >= n) {
@@ -699,8 +705,13 @@ static int pass_numbers(const char *s, size_t n, buf_t *o, int flags)
         size_t m = ie + 1;
         while (fe == ie && m < n && ISDIG(s[m]))
             m++;
+        /* (not after "digit space": "2 5/3" is no mixed number, and as
+         * "2 \frac{5}{3}" it would become one when normalized again) */
         if (fe == ie && ie < n && s[ie] == '/' && m > ie + 1 && (i == 0 || frac_left(s[i - 1])) &&
+            !(i >= 2 && s[i - 1] == ' ' && ISDIG(s[i - 2])) &&
             (m == n || frac_right(s[m]) || starts(s, n, m, "\\\\"))) {
+            while (o->len && o->data[o->len - 1] == ' ')
+                o->len--;   /* pass 4 would drop it before the \frac: drop it now, once */
             if (put_frac(o, s + i, ie - i, s + ie + 1, m - ie - 1) < 0)
                 return -1;
             i = m;

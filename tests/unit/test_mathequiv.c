@@ -11,6 +11,7 @@
 
 #define MATHNORM_CAP MATHNORM_MAX_INPUT   /* the longest input that is still read */
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -684,6 +685,55 @@ static void test_bounds_of_new_forms(void)
     free(s);
 }
 
+/* Random answers built from the tokens of the rules above (and their
+ * traps): the equivalence is symmetric, every answer equals itself and its
+ * normalized form, and normalizing twice changes nothing. "%" is left out:
+ * the display form drops it by policy (Hendrycks), so "10\\%" normalizes
+ * to "10" while the structure reader sees a percentage. */
+static void test_random_answers_keep_the_laws(void)
+{
+    static const char *const tok[] = {
+        "1", "2", "3", " ", "7 3/4", "5/3", "0.333333", "\\frac13", "\\frac{1}{2}", "0.5", "1.41421", "\\sqrt2",
+        "x", "y", "2x", "e", "\\pi", "\\infty", "-", "^", "!", "<", ">", "<=", ">=", "!=", "=", "\\le", ",", ";",
+        " and ", " or ", "\\text{ or }", "\\,", "(", ")", "[", "]", "\\{", "\\}", "\\cup", "\\cap", "(p,q)",
+        "\\sqrt[3]{-8}", "\\left(", "\\right)", "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "((1,2),(3,4))",
+        "\\begin{array}{cc}", "\\end{array}"};
+    const int nt = (int)(sizeof tok / sizeof *tok);
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    int asym = 0, self = 0, normal = 0, idem = 0;
+    char a[512], b[512];
+    for (int r = 0; r < 20000; r++) {
+        a[0] = b[0] = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int la = 1 + (int)(x % 7), lb = (int)(x >> 8) % 7;
+        for (int k = 0; k < la; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            strcat(a, tok[x % nt]);
+        }
+        if ((x >> 20) % 3 == 0)
+            strcpy(b, a);     /* b extends a: near misses as well as random pairs */
+        for (int k = 0; k < lb; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            strcat(b, tok[x % nt]);
+        }
+        size_t al = strlen(a), bl = strlen(b);
+        asym += math_equiv(a, al, b, bl, NULL) != math_equiv(b, bl, a, al, NULL);
+        self += !math_equiv(a, al, a, al, NULL);
+        size_t n1, n2;
+        char *once = math_normalize(a, al, &n1), *twice = math_normalize(once, n1, &n2);
+        normal += !math_equiv(a, al, once, n1, NULL);
+        idem += n1 != n2 || memcmp(once, twice, n1) != 0;
+        if (idem == 1 && (n1 != n2 || memcmp(once, twice, n1) != 0))
+            printf("not idempotent: %s -> %s -> %s\n", a, once, twice);
+        free(once);
+        free(twice);
+    }
+    CHECK_MSG(asym == 0, "%d asymmetric pairs", asym);
+    CHECK_MSG(self == 0, "%d answers unequal to themselves", self);
+    CHECK_MSG(normal == 0, "%d answers unequal to their normalized form", normal);
+    CHECK_MSG(idem == 0, "%d normalizations not idempotent", idem);
+}
+
 /* ---- the shared fixture ---- */
 
 /* Expected answers of the "pol" rows under the documented defaults. */
@@ -767,6 +817,7 @@ int main(int argc, char **argv)
     test_numeric_core();
     test_bounds();
     test_bounds_of_new_forms();
+    test_random_answers_keep_the_laws();
     test_fixture(argc > 1 ? argv[1] : NULL);
     norm("");
     return check_report();
