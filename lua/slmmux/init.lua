@@ -1,6 +1,7 @@
 -- slmmux: the library a recipe requires. The C core ("slmmux.core") gives
--- the mechanisms (chat, tasks, timers, extraction, voting, store, sandbox);
--- this file adds endpoint resolution and the task helpers written in Lua.
+-- the mechanisms (chat, tasks, timers, extraction, grouping, store, sandbox);
+-- this file adds endpoint resolution and the task helpers written in Lua,
+-- and mux.vote, the votes of slmmux.vote over the core's grouping.
 local core = require "slmmux.core"
 local config = require "slmmux.config"
 
@@ -8,6 +9,7 @@ local M = {}
 for name, value in pairs(core) do
   M[name] = value
 end
+M.vote = require "slmmux.vote"   -- holds core.vote.count and core.vote.search too
 
 M.cli = package.loaded["slmmux.cli"] or { overrides = {} }
 M.cli.overrides = M.cli.overrides or {}

@@ -1,61 +1,78 @@
--- Choosing one answer from many: SLM-MUX's Algorithm 1 (Wang et al. 2025,
--- arXiv:2510.05077), the majority vote of Agent Forest (Li et al. 2024) and
--- a confidence-weighted vote. These are policy, so they are Lua; grouping
--- answers and answer equivalence stay in C (mux.vote.count, mux.math.equiv).
+-- mux.vote: choosing one answer from many. SLM-MUX's Algorithm 1 (Wang et
+-- al. 2025, arXiv:2510.05077), the majority vote of Agent Forest (Li et al.
+-- 2024) and a confidence-weighted vote are policy, so they are Lua, here;
+-- grouping answers, answer equivalence and the model-subset search are
+-- mechanisms and stay in C (count and search below are the C core's).
 --
 -- An answer is a string; false or nil is "no answer" (a failed extraction
 -- or request): it never joins a group and never wins. `equiv` is "exact"
 -- (the default), "math" or a function(a, b) -> boolean.
 --
+--   vote.count(answers [, opts])     groups of equal answers (C)
+--   vote.search{correct =, ...}      the best model subset of each size (C)
 --   vote.top(row [, equiv])          one model's most common answer and confidence
 --   vote.select(tops [, accuracy])   Algorithm 1's choice among those
 --   vote.mux(per_model [, opts])     both steps: the SLM-MUX decision
 --   vote.majority(answers [, opts])  plain majority, ties to first appearance
 --   vote.weighted(answers, weights [, opts]), vote.weighted_models(per_model [, opts])
-local mux = require "slmmux"
+--
+-- Misuse raises as the C bindings do, "recipe.lua:12: mux.vote.mux: what is
+-- wrong", at the recipe's line past the library's frames (core.misuse).
+-- This module needs the core only: slmmux (init.lua) requires it as mux.vote.
+local core = require "slmmux.core"
 
 local M = {}
 
-local count = mux.vote.count
+local count = core.vote.count
+M.count = count
+M.search = core.vote.search
 
-local function fail(fname, level, fmt, ...)
-  error(fname .. ": " .. string.format(fmt, ...), level + 1)
+local function fail(fname, fmt, ...)
+  core.misuse("mux.vote." .. fname .. ": " .. string.format(fmt, ...))
 end
 
 local EQUIV_NAMES = {exact = true, math = true}
 
--- n as an integer >= 0, or nil (integral floats pass, as in the C votes).
+-- n as an integer >= 0, or nil (integral floats pass, as in mux.vote.count).
 local function count_of(n)
   local i = type(n) == "number" and math.tointeger(n)
   return i and i >= 0 and i or nil
 end
 
--- opts checked against known option names; returns opts (or an empty table).
+local function check_equiv(fname, what, e)
+  if e ~= nil and not EQUIV_NAMES[e] and type(e) ~= "function" then
+    fail(fname, "%s must be \"exact\", \"math\" or a function (got %s)", what,
+      type(e) == "string" and string.format("%q", e) or type(e))
+  end
+end
+
+-- opts checked against the known option names (a sorted list); returns
+-- opts (or an empty table).
 local function options(fname, opts, known)
   if opts == nil then return {} end
-  if type(opts) ~= "table" then fail(fname, 3, "opts must be a table") end
+  if type(opts) ~= "table" then fail(fname, "opts must be a table (got %s)", type(opts)) end
   for k in pairs(opts) do
-    if not known[k] then fail(fname, 3, "unknown option '%s'", tostring(k)) end
+    local ok = false
+    for _, name in ipairs(known) do ok = ok or k == name end
+    if not ok then
+      fail(fname, "unknown field opts.%s (known: %s)", tostring(k), table.concat(known, ", "))
+    end
   end
-  local e = opts.equiv
-  if e ~= nil and not EQUIV_NAMES[e] and type(e) ~= "function" then
-    fail(fname, 3, "option 'equiv' must be \"exact\", \"math\" or a function")
-  end
+  check_equiv(fname, "opts.equiv", opts.equiv)
   if opts.n ~= nil and not count_of(opts.n) then
-    fail(fname, 3, "option 'n' must be a non-negative integer")
+    fail(fname, "opts.n must be a non-negative integer")
   end
   return opts
 end
 
 -- answers[1..n] must be strings, false or nil; n defaults to #answers.
--- level: the error level of a failure, as seen from this function.
-local function check_answers(fname, answers, n, what, level)
-  if type(answers) ~= "table" then fail(fname, level, "%s must be a table", what) end
+local function check_answers(fname, answers, n, what)
+  if type(answers) ~= "table" then fail(fname, "%s must be a table (got %s)", what, type(answers)) end
   n = count_of(n) or #answers
   for i = 1, n do
     local a = answers[i]
     if a and type(a) ~= "string" then
-      fail(fname, level, "%s[%d] must be a string, false or nil (got %s)", what, i, type(a))
+      fail(fname, "%s[%d] must be a string, false or nil (got %s)", what, i, type(a))
     end
   end
   return n
@@ -66,17 +83,16 @@ end
 
 local function check_row(fname, row, i)
   if type(row) ~= "table" then
-    fail(fname, 4, "per_model[%d] must be a table {model=, answers=}", i)
+    fail(fname, "per_model[%d] must be a table {model=, answers=} (got %s)", i, type(row))
   end
   if row.model ~= nil and type(row.model) ~= "string" then
-    fail(fname, 4, "per_model[%d].model must be a string", i)
+    fail(fname, "per_model[%d].model must be a string (got %s)", i, type(row.model))
   end
   local k = row.n
   if k ~= nil and not count_of(k) then
-    fail(fname, 4, "per_model[%d].n must be a non-negative integer", i)
+    fail(fname, "per_model[%d].n must be a non-negative integer", i)
   end
-  local n = check_answers(fname, row.answers, k, "per_model[" .. i .. "].answers", 5)
-  return n   -- not a tail call, which would drop this frame from the error level
+  return check_answers(fname, row.answers, k, "per_model[" .. i .. "].answers")
 end
 
 -- The answers are checked on the error path only: count() rejects a bad
@@ -107,11 +123,8 @@ end
 -- is 1/3, not 1/1). Returns {model =, answer = its most common answer (ties:
 -- the first seen), count =, k =, confidence = count / k}.
 function M.top(row, equiv)
-  if equiv ~= nil and not EQUIV_NAMES[equiv] and type(equiv) ~= "function" then
-    fail("vote.top", 2, "equiv must be \"exact\", \"math\" or a function")
-  end
-  local top = top_of("vote.top", row, 1, equiv)
-  return top   -- not a tail call: the error levels count this frame
+  check_equiv("top", "equiv", equiv)
+  return top_of("top", row, 1, equiv)
 end
 
 -- Model i's validation accuracy: accuracy[i], else accuracy[name]; nil
@@ -121,7 +134,7 @@ local function accuracy_of(fname, accuracy, i, name)
   local a = rawget(accuracy, i)
   if a == nil and type(name) == "string" then a = rawget(accuracy, name) end
   if a ~= nil and type(a) ~= "number" then
-    fail(fname, 4, "accuracy of model %d must be a number", i)
+    fail(fname, "accuracy of model %d must be a number (got %s)", i, type(a))
   end
   if a == nil or a ~= a or a < 0 then return nil end
   return a
@@ -173,7 +186,8 @@ end
 
 local function select_from(fname, tops, accuracy)
   if accuracy ~= nil and type(accuracy) ~= "table" then
-    fail(fname, 3, "option 'accuracy' must be a table")
+    fail(fname, "%s must be a table (got %s)", fname == "select" and "accuracy" or "opts.accuracy",
+      type(accuracy))
   end
   local acc = {}
   for i, t in ipairs(tops) do acc[i] = accuracy_of(fname, accuracy, i, t.model) end
@@ -194,24 +208,23 @@ end
 -- "tie_accuracy" | "tie_order" | "no_answer"} (no answer, model or index
 -- when no model has an answer).
 function M.select(tops, accuracy)
-  if type(tops) ~= "table" then fail("vote.select", 2, "tops must be an array") end
-  local decision = select_from("vote.select", tops, accuracy)
-  return decision   -- not a tail call: the error levels count this frame
+  if type(tops) ~= "table" then fail("select", "tops must be an array (got %s)", type(tops)) end
+  return select_from("select", tops, accuracy)
 end
 
-local MUX_OPTIONS = {equiv = true, accuracy = true}
+local MUX_OPTIONS = {"accuracy", "equiv"}
 
 --- Algorithm 1 over per_model = {{model =, answers = {...} [, n =]}, ...}:
 -- top() of every model, then select(). opts: equiv, accuracy. The decision
 -- also carries per_model = the tops.
 function M.mux(per_model, opts)
   if type(per_model) ~= "table" then
-    fail("vote.mux", 2, "per_model must be an array of {model=, answers=}")
+    fail("mux", "per_model must be an array of {model=, answers=} (got %s)", type(per_model))
   end
-  opts = options("vote.mux", opts, MUX_OPTIONS)
+  opts = options("mux", opts, MUX_OPTIONS)
   local tops = {}
-  for i = 1, #per_model do tops[i] = top_of("vote.mux", per_model[i], i, opts.equiv) end
-  local decision = select_from("vote.mux", tops, opts.accuracy)
+  for i = 1, #per_model do tops[i] = top_of("mux", per_model[i], i, opts.equiv) end
+  local decision = select_from("mux", tops, opts.accuracy)
   decision.per_model = tops
   return decision
 end
@@ -219,25 +232,25 @@ end
 ---------------------------------------------------------------------------
 -- Majority votes
 
-local LIST_OPTIONS = {equiv = true, n = true}
+local LIST_OPTIONS = {"equiv", "n"}
 
 --- Plain majority over answers (Agent Forest: every sample of every model,
 -- flattened); ties go to the first appearance. opts: equiv, n (the length,
 -- when answers has nil holes). Returns answer, count, index of its first
 -- appearance; or nil, 0 when there is no answer.
 function M.majority(answers, opts)
-  opts = options("vote.majority", opts, LIST_OPTIONS)
-  local n = check_answers("vote.majority", answers, opts.n, "answers", 3)
+  opts = options("majority", opts, LIST_OPTIONS)
+  local n = check_answers("majority", answers, opts.n, "answers")
   local top = count(answers, {equiv = opts.equiv, n = n})[1]
   if not top then return nil, 0 end
   return top.answer, top.count, top.first
 end
 
--- The equality of groups as mux.vote.count applies it: equal(representative,
--- answer). mux.vote.count returns no membership, which a weighted vote needs,
--- so the weighted votes group here, over the same C equivalence.
+-- The equality of groups as count applies it: equal(representative,
+-- answer). count returns no membership, which a weighted vote needs, so
+-- the weighted votes group here, over the same C equivalence.
 local function equality(equiv)
-  if equiv == "math" then return mux.math.equiv end
+  if equiv == "math" then return core.math.equiv end
   if type(equiv) == "function" then return equiv end
   return rawequal
 end
@@ -280,15 +293,15 @@ local function heaviest(groups)
 end
 
 local function check_weights(weights, answers, n)
-  if type(weights) ~= "table" then fail("vote.weighted", 3, "weights must be a table") end
+  if type(weights) ~= "table" then fail("weighted", "weights must be a table (got %s)", type(weights)) end
   local w = {}
   for i = 1, n do
     local x = weights[i]
     if type(x) ~= "number" then
-      if answers[i] then fail("vote.weighted", 3, "weights[%d] must be a number", i) end
+      if answers[i] then fail("weighted", "weights[%d] must be a number (got %s)", i, type(x)) end
       x = 0
     elseif x ~= x or x == math.huge or x == -math.huge then
-      fail("vote.weighted", 3, "weights[%d] must be finite", i)
+      fail("weighted", "weights[%d] must be finite", i)
     end
     w[i] = x
   end
@@ -299,8 +312,8 @@ end
 -- largest sum wins (ties as heaviest() says). opts: equiv, n. Returns
 -- answer, weight sum, index of its first appearance; or nil, 0.
 function M.weighted(answers, weights, opts)
-  opts = options("vote.weighted", opts, LIST_OPTIONS)
-  local n = check_answers("vote.weighted", answers, opts.n, "answers", 3)
+  opts = options("weighted", opts, LIST_OPTIONS)
+  local n = check_answers("weighted", answers, opts.n, "answers")
   local w = check_weights(weights, answers, n)
   local best = heaviest(weigh(answers, w, n, equality(opts.equiv)))
   if not best then return nil, 0 end
@@ -312,13 +325,13 @@ end
 -- model order. opts: equiv. Returns answer, weight sum, model; or nil, 0.
 function M.weighted_models(per_model, opts)
   if type(per_model) ~= "table" then
-    fail("vote.weighted_models", 2, "per_model must be an array of {model=, answers=}")
+    fail("weighted_models", "per_model must be an array of {model=, answers=} (got %s)", type(per_model))
   end
-  opts = options("vote.weighted_models", opts, {equiv = true})
+  opts = options("weighted_models", opts, {"equiv"})
   local flat, weights, owner = {}, {}, {}
   local n = 0
   for i = 1, #per_model do
-    local t = top_of("vote.weighted_models", per_model[i], i, opts.equiv)
+    local t = top_of("weighted_models", per_model[i], i, opts.equiv)
     local answers = per_model[i].answers
     for j = 1, t.k do
       n = n + 1

@@ -50,9 +50,10 @@ static void trim(const char **s, const char **e)
 /* ---- boxed --------------------------------------------------------------- */
 
 /* The argument of the box command whose name ends at p. Returns 1 with
- * the trimmed argument in [*as, *ae), 0 when the box is empty or is
- * followed by neither a group nor a space, -1 when its braces never close. */
-static int box_arg(const char *p, const char *e, const char **as, const char **ae)
+ * the trimmed argument in [*as, *ae) and the end of the whole box in *be,
+ * 0 when the box is empty or is followed by neither a group nor a space,
+ * -1 when its braces never close. */
+static int box_arg(const char *p, const char *e, const char **as, const char **ae, const char **be)
 {
     const char *q = p;
     while (q < e && (*q == ' ' || *q == '\t'))
@@ -66,6 +67,7 @@ static int box_arg(const char *p, const char *e, const char **as, const char **a
         trim(&s, &t);
         *as = s;
         *ae = t;
+        *be = q + end;
         return s < t;
     }
     if (q == p)
@@ -73,6 +75,7 @@ static int box_arg(const char *p, const char *e, const char **as, const char **a
     const char *s = q;                  /* "\boxed 5": one token */
     while (q < e && !is_space(*q) && *q != '$')
         q++;
+    *be = q;
     while (q > s && (q[-1] == '.' || q[-1] == ','))
         q--;
     *as = s;
@@ -87,10 +90,10 @@ static size_t box_name(const char *t, size_t len, size_t b)
     return latex_cmd_is(t, len, b, "boxed") ? 5 : latex_cmd_is(t, len, b, "fbox") ? 4 : 0;
 }
 
-/* Walks boxes from the end. *cursor starts at len and moves left. Returns
- * 1 with the next box argument (non-empty), 0 when no box is left, -1 at an
- * unbalanced box. */
-static int box_prev(const char *t, size_t len, size_t *cursor, const char **as, const char **ae)
+/* Walks boxes from the end. *cursor starts at len and moves left, to the
+ * backslash of each box. Returns 1 with the next box argument (non-empty)
+ * and the box's end in *be, 0 when no box is left, -1 at an unbalanced box. */
+static int box_prev(const char *t, size_t len, size_t *cursor, const char **as, const char **ae, const char **be)
 {
     const char *e = t + len;
     while (*cursor > 0) {
@@ -101,7 +104,7 @@ static int box_prev(const char *t, size_t len, size_t *cursor, const char **as, 
         size_t nl = box_name(t, len, *cursor);
         if (!nl)
             continue;
-        int r = box_arg(b + 1 + nl, e, as, ae);
+        int r = box_arg(b + 1 + nl, e, as, ae, be);
         if (r != 0)
             return r;
     }
@@ -109,7 +112,7 @@ static int box_prev(const char *t, size_t len, size_t *cursor, const char **as, 
     return 0;
 }
 
-static int box_first(const char *t, size_t len, const char **as, const char **ae)
+static int box_first(const char *t, size_t len, const char **as, const char **ae, const char **be)
 {
     const char *e = t + len, *p = t;
     while (p < e) {
@@ -120,7 +123,7 @@ static int box_first(const char *t, size_t len, const char **as, const char **ae
         size_t nl = box_name(t, len, (size_t)(b - t));
         if (!nl)
             continue;
-        int r = box_arg(p + nl, e, as, ae);
+        int r = box_arg(p + nl, e, as, ae, be);
         if (r != 0)
             return r;
     }
@@ -129,9 +132,9 @@ static int box_first(const char *t, size_t len, const char **as, const char **ae
 
 char *extract_boxed(const char *text, size_t len, int which_last, size_t *outlen)
 {
-    const char *as, *ae;
+    const char *as, *ae, *be;
     size_t cur = len;
-    int r = which_last ? box_prev(text, len, &cur, &as, &ae) : box_first(text, len, &as, &ae);
+    int r = which_last ? box_prev(text, len, &cur, &as, &ae, &be) : box_first(text, len, &as, &ae, &be);
     if (r <= 0)
         return NULL;
     return dup_out(as, (size_t)(ae - as), outlen);
@@ -357,15 +360,25 @@ static const char *skip_decor(const char *p, const char *e)
     return p;
 }
 
-/* "\frac{a}{b}" (also \dfrac, \tfrac) with integer a and b at p. */
+/* "\frac{a}{b}" (also \dfrac, \tfrac) with integer a and b at p, or
+ * "\frac34" (two digits, TeX's one-token arguments). */
 static const char *frac_at(const char *p, const char *e, num_t *n)
 {
-    static const char *const names[] = {"\\frac{", "\\dfrac{", "\\tfrac{", NULL};
+    static const char *const names[] = {"\\frac", "\\dfrac", "\\tfrac", NULL};
     for (int i = 0; names[i]; i++) {
         size_t k = strlen(names[i]);
-        if ((size_t)(e - p) < k || memcmp(p, names[i], k) != 0)
+        if ((size_t)(e - p) < k + 1 || memcmp(p, names[i], k) != 0)
             continue;
-        const char *q = p + k, *a = q;
+        if (e - p >= (ptrdiff_t)k + 2 && is_digit(p[k]) && is_digit(p[k + 1]) &&
+            (e - p == (ptrdiff_t)k + 2 || !is_digit(p[k + 2]))) {
+            n->ip = p + k;
+            n->ie = n->fp = n->fe = n->dp = p + k + 1;
+            n->de = p + k + 2;
+            return n->de;
+        }
+        if (p[k] != '{')
+            return NULL;
+        const char *q = p + k + 1, *a = q;
         while (q < e && is_digit(*q))
             q++;
         if (q == a || e - q < 2 || q[0] != '}' || q[1] != '{')
@@ -429,6 +442,39 @@ static char *num_after(const char *lo, const char *p, const char *e, size_t *out
     return num_format(&n, outlen);
 }
 
+/* The \frac (\dfrac, \tfrac) whose denominator ends at d (at its last
+ * digit, or at that digit's closing brace), or NULL: "\frac{3}{4}" is 3/4,
+ * never its last number 4. The search looks back over one group of digits
+ * and one of the command's name, so it costs O(digits). */
+static const char *frac_ending_at(const char *t, const char *d, const char *e, num_t *n)
+{
+    const char *q = d;
+    while (q > t && is_digit(q[-1]))
+        q--;
+    if (q > t && q[-1] == '{') {   /* "{den}": the numerator's group before */
+        q--;
+        if (q == t || q[-1] != '}')
+            return NULL;
+        q--;
+        while (q > t && is_digit(q[-1]))
+            q--;
+        if (q == t || q[-1] != '{')
+            return NULL;
+        q--;
+    } else if (d - q >= 2) {
+        q = d - 2;                 /* "\frac34" */
+    }
+    static const char *const names[] = {"\\frac", "\\dfrac", "\\tfrac", NULL};
+    for (int i = 0; names[i]; i++) {
+        size_t k = strlen(names[i]);
+        const char *c = q - k, *end;
+        if (q - t >= (ptrdiff_t)k && memcmp(c, names[i], k) == 0 && (end = frac_at(c, e, n)) &&
+            (end == d || end == d + 1))
+            return c;
+    }
+    return NULL;
+}
+
 /* The last number of [t, t+len). */
 static char *num_last(const char *t, size_t len, size_t *outlen)
 {
@@ -437,6 +483,12 @@ static char *num_last(const char *t, size_t len, size_t *outlen)
         d--;
     if (d == t)
         return NULL;
+    num_t fr;
+    const char *fs = frac_ending_at(t, d, e, &fr);
+    if (fs) {
+        fr.neg = fs > t && fs[-1] == '-' && (fs - 1 == t || !is_alnum(fs[-2]));
+        return num_format(&fr, outlen);
+    }
     /* The run of digits and inner separators that holds the last digit. */
     const char *s = d - 1;
     while (s > t && (is_digit(s[-1]) || ((s[-1] == ',' || s[-1] == '.' || s[-1] == '/') && s - 1 > t &&
@@ -542,8 +594,8 @@ char *extract_number(const char *text, size_t len, size_t *outlen)
             return r;
     }
     size_t cur = len;
-    const char *as, *ae;
-    while (box_prev(text, len, &cur, &as, &ae) > 0) {
+    const char *as, *ae, *be;
+    while (box_prev(text, len, &cur, &as, &ae, &be) > 0) {
         char *r = num_after(as, as, ae, outlen);
         if (!r && errno != ENOMEM)
             r = num_last(as, (size_t)(ae - as), outlen);
@@ -559,13 +611,224 @@ char *extract_number(const char *text, size_t len, size_t *outlen)
     return num_last(text, len, outlen);
 }
 
+/* ---- MATH answers -------------------------------------------------------- */
+
+/* What may stand between two boxes of one answer, "$x = \boxed{2}$ or $x =
+ * \boxed{-3}$", "\boxed{1}, \boxed{2}": blanks, $ and the math delimiters,
+ * ',' ';' '&' '~', "\\", the spacing commands, "and"/"or" (bare or in
+ * \text{}) and an assignment "x =", "x_1 =". Anything else (a word, a full
+ * stop, a formula) means the earlier box is an intermediate result. */
+static int box_joiner(const char *p, const char *e)
+{
+    static const char *const cmds[] = {"quad", "qquad", "text", "mbox", "textrm", "textnormal", NULL};
+    if (e - p > 96)
+        return 0;
+    while (p < e) {
+        char c = *p;
+        if (is_space(c) || c == '$' || c == ',' || c == ';' || c == '&' || c == '~' || c == '{' || c == '}') {
+            p++;
+            continue;
+        }
+        if (c == '\\' && e - p >= 2 && strchr("()[],;:! \\", p[1])) {
+            p += 2;
+            continue;
+        }
+        if (c == '\\') {
+            size_t L = latex_cmd_len(p, (size_t)(e - p), 0);
+            int ok = 0;
+            for (int i = 0; cmds[i] && !ok; i++)
+                ok = latex_name_is(p + 1, L, cmds[i]);
+            if (!ok)
+                return 0;
+            p += 1 + L;
+            continue;
+        }
+        if (word_at(p, e, "and") || word_at(p, e, "or")) {
+            p += p[0] == 'a' ? 3 : 2;
+            continue;
+        }
+        if (!is_alpha(c) || (p + 1 < e && is_alpha(p[1])))
+            return 0;
+        const char *q = p + 1;          /* "x =", "x_1 =", "x_{2} =" */
+        if (q < e && *q == '_') {
+            q++;
+            if (q < e && *q == '{') {
+                while (q < e && *q != '}')
+                    q++;
+                q += q < e;
+            } else if (q < e && is_alnum(*q))
+                q++;
+        }
+        while (q < e && is_space(*q))
+            q++;
+        if (q >= e || *q != '=')
+            return 0;
+        p = q + 1;
+    }
+    return 1;
+}
+
+/* The last box and the boxes joined to it (box_joiner), at most
+ * EXTRACT_MAX_BOXES, as "a, b, c" in text order, the same text once.
+ * Returns 1 with the result in *out (malloc'd), 0 when there is no box, -1
+ * at an unbalanced box or out of memory. */
+static int boxes_final(const char *t, size_t len, char **out, size_t *outlen)
+{
+    const char *as[EXTRACT_MAX_BOXES], *ae[EXTRACT_MAX_BOXES], *be;
+    size_t cur = len;
+    int r = box_prev(t, len, &cur, &as[0], &ae[0], &be);
+    if (r <= 0)
+        return r;
+    int n = 1;
+    for (int seen = 1; seen < EXTRACT_MAX_BOXES; seen++) {
+        size_t c2 = cur;
+        const char *s, *f;
+        if (box_prev(t, len, &c2, &s, &f, &be) <= 0 || !box_joiner(be, t + cur))
+            break;
+        int dup = 0;
+        for (int k = 0; k < n && !dup; k++)
+            dup = ae[k] - as[k] == f - s && memcmp(as[k], s, (size_t)(f - s)) == 0;
+        if (!dup) {
+            as[n] = s;
+            ae[n++] = f;
+        }
+        cur = c2;
+    }
+    buf_t b = BUF_INIT;
+    for (int k = n; k-- > 0;)
+        if ((k < n - 1 && buf_puts(&b, ", ") < 0) || buf_append(&b, as[k], (size_t)(ae[k] - as[k])) < 0) {
+            buf_free(&b);
+            errno = ENOMEM;
+            return -1;
+        }
+    *outlen = b.len;
+    *out = buf_steal(&b);
+    return 1;
+}
+
+/* The answer after a prose anchor at p (just past its ':', '=' or verb):
+ * [*s, *e) and 1, or 0 when what follows is not an answer. Wrapped in $..$,
+ * $$..$$, \(..\) or \[..\] it is that formula. Bare, it runs to the end of
+ * the line or sentence (or a ", " before a lower-case word) and must look
+ * like mathematics: it starts with a digit, a sign, a bracket, '|' or a
+ * command, or is one letter not followed by another ("x = 5", "C"), or is
+ * one capitalized word and nothing else (a name, "Evelyn"). So "the answer
+ * is not obvious" and "the answer is that..." give nothing. */
+static int prose_answer(const char *p, const char *e, const char **s, const char **f)
+{
+    static const struct { const char *open, *close; } wraps[] = {   /* the longest opening first */
+        {"$$", "$$"}, {"$", "$"}, {"\\(", "\\)"}, {"\\[", "\\]"}};
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '*' || *p == '_'))
+        p++;
+    for (size_t k = 0; k < sizeof wraps / sizeof *wraps; k++) {
+        size_t ol = strlen(wraps[k].open);
+        if ((size_t)(e - p) < ol || memcmp(p, wraps[k].open, ol) != 0)
+            continue;
+        const char *in = p + ol, *lim = e - in > EXTRACT_MAX_FORMULA ? in + EXTRACT_MAX_FORMULA : e;
+        const char *close = memmem(in, (size_t)(lim - in), wraps[k].close, strlen(wraps[k].close));
+        if (!close)
+            return 0;
+        *s = in;
+        *f = close;
+        trim(s, f);
+        return *s < *f;
+    }
+    const char *q = p, *lim = e - p > 257 ? p + 257 : e;   /* longer is prose: refused below */
+    while (q < lim && *q != '\n' && !(*q == '.' && (q + 1 == e || is_space(q[1]))) &&
+           !(*q == ',' && q + 2 < e && q[1] == ' ' && q[2] >= 'a' && q[2] <= 'z' && !word_at(q + 2, e, "and") &&
+             !word_at(q + 2, e, "or")))
+        q++;
+    const char *a = p, *b = q;
+    trim(&a, &b);
+    while (b > a && (b[-1] == '*' || b[-1] == ',' || b[-1] == ':'))
+        b--;
+    trim(&a, &b);
+    if (a == b || b - a > 256)
+        return 0;
+    const char *w = a;
+    while (w < b && is_alpha(*w))
+        w++;
+    if (w == a) {
+        if (!is_digit(*a) && !strchr("-+.([{\\|", *a))
+            return 0;
+    } else if (w - a >= 2 && !(w == b && *a >= 'A' && *a <= 'Z')) {
+        return 0;
+    }
+    *s = a;
+    *f = b;
+    return 1;
+}
+
+/* "answer" at p heads its line (after markdown) or follows "final": a
+ * label "Answer:", not a phrase "we may check our answer: ..." */
+static int answer_label(const char *t, const char *p)
+{
+    const char *q = p;
+    while (q > t && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '*' || q[-1] == '#' || q[-1] == '_'))
+        q--;
+    if (q == t || q[-1] == '\n')
+        return 1;
+    return q - t >= 5 && lower_eq(q - 5, "final", 5) && (q - 5 == t || !is_alpha(q[-6]));
+}
+
+/* The last prose anchor that gives an answer: "answer" (any case, a whole
+ * word) then a verb (is, was, would be...), or a label "Answer:" /
+ * "Final Answer:" (also with '='): "The final answer is $5$", "**Answer:**
+ * 5". Only the last EXTRACT_MAX_ANCHORS anchors are tried, each reading at
+ * most EXTRACT_MAX_FORMULA bytes: the work per call stays linear. */
+static int prose_final(const char *t, size_t len, const char **s, const char **f)
+{
+    static const char *const verbs[] = {"is", "was", "would be", "will be", "should be", "must be", NULL};
+    const char *e = t + len;
+    int tried = 0;
+    for (size_t i = len >= 6 ? len - 6 + 1 : 0; i-- > 0 && tried < EXTRACT_MAX_ANCHORS;) {
+        const char *p = t + i;
+        if ((*p | 0x20) != 'a' || !lower_eq(p, "answer", 6) || (p > t && is_alpha(p[-1])) ||
+            (p + 6 < e && is_alpha(p[6])))
+            continue;
+        const char *q = p + 6;
+        while (q < e && (*q == ' ' || *q == '*' || *q == '_'))
+            q++;
+        int anchored = q < e && (*q == ':' || *q == '=') && answer_label(t, p);
+        q += anchored;
+        for (int k = 0; verbs[k] && !anchored; k++)
+            if (word_at(q, e, verbs[k])) {
+                q += strlen(verbs[k]);
+                anchored = 1;
+            }
+        tried += anchored;
+        if (anchored && prose_answer(q, e, s, f))
+            return 1;
+    }
+    return 0;
+}
+
+char *extract_math(const char *text, size_t len, size_t *outlen)
+{
+    char *boxes = NULL;
+    size_t blen = 0;
+    const char *s, *f;
+    errno = 0;
+    int r = boxes_final(text, len, &boxes, &blen);
+    if (r > 0 && outlen)
+        *outlen = blen;
+    if (r != 0)
+        return boxes;
+    /* no box: the reply may still state its answer. After a box, prose
+     * like "we may check our answer: 17 \cdot 44 = 748" is no answer. */
+    return prose_final(text, len, &s, &f) ? dup_out(s, (size_t)(f - s), outlen) : NULL;
+}
+
 /* ---- option letters ------------------------------------------------------ */
 
 /* Compiled once, on first use (see extract.h for why static state is safe
  * here). Letters are captured in any case; the C checks below decide. */
-enum { RE_FORMAT, RE_EXPLICIT, RE_BOXED, RE_LONE, RE_CORRECT, RE_CHOOSE, RE_COUNT };
+enum { RE_FORMAT, RE_EXPLICIT, RE_BOXED, RE_LONE, RE_CORRECT, RE_CHOOSE, RE_WHICH, RE_CONCLUDE, RE_CLOSEST,
+       RE_COUNT };
 
 #define VERB "(?:\\s+(?:is|was|would\\s+be|will\\s+be|should\\s+be|must\\s+be))?"
+/* the dashes of "Answer – B": en and em dash, figure dash, minus sign (UTF-8) */
+#define DASH "\\xe2\\x80[\\x90-\\x95]|\\xe2\\x88\\x92"
 static const char *const re_src[RE_COUNT] = {
     /* ##Answer: X## — the format the SLM-MUX GPQA prompt asks for */
     [RE_FORMAT] = "##\\s*answer\\s*:?\\s*\\**\\s*\\(?\\s*([a-z])\\s*\\)?\\s*\\**\\s*##",
@@ -574,7 +837,7 @@ static const char *const re_src[RE_COUNT] = {
     [RE_EXPLICIT] = "(?:\\b(?:(?:final|correct|right|best)\\s+)?answer\\b" VERB
                     "|\\b(?:correct|right|best)\\s+(?:option|choice)\\b" VERB
                     "|\\bthe\\s+(?:option|choice)\\s+is)"
-                    "(?:[\\s*_:=$\"'(\\[{]|\\\\[(\\[]|\\\\boxed\\s*\\{|\\\\text(?:bf|rm)?\\s*\\{"
+                    "(?:[\\s*_:=$\"'(\\[{-]|" DASH "|\\\\[(\\[]|\\\\boxed\\s*\\{|\\\\text(?:bf|rm)?\\s*\\{"
                     "|\\\\math(?:rm|bf)\\s*\\{|\\boption\\b|\\bchoice\\b)*"
                     "([a-z])",
     /* \boxed{X}, \boxed{(X)}, \boxed{\text{X}}, \boxed{X) 10^-4 eV} */
@@ -587,8 +850,18 @@ static const char *const re_src[RE_COUNT] = {
                    "(?:the\\s+)?(?:correct|right|best|most\\s+(?:likely|plausible|accurate))\\b",
     /* "I choose B", "I'll go with (C)" */
     [RE_CHOOSE] = "\\b(?:choose|select|pick|go\\s+with)\\s+(?:option\\s+|choice\\s+|answer\\s+)?\\(?([a-z])\\b",
+    /* "... 10^-4 eV, which is B", "which corresponds to option (C)" */
+    [RE_WHICH] = "\\bwhich\\s+(?:is|corresponds\\s+to|matches)\\s+(?:(?:option|choice|answer)\\s+)?\\(?([a-z])\\b",
+    /* "Therefore option B", "Hence (C) ...", "both A and B are wrong, so D" */
+    [RE_CONCLUDE] = "\\b(?:therefore|thus|hence|so|consequently)\\b[\\s,:]*"
+                    "(?:(?:the\\s+)?(?:answer|option|choice)\\s+(?:is\\s+)?|option\\s+|choice\\s+)?\\(?([a-z])\\b",
+    /* "the closest is C", "the best match would be (A)" */
+    [RE_CLOSEST] = "\\b(?:closest|nearest|best\\s+(?:match|fit)|most\\s+(?:likely|plausible|reasonable|consistent))"
+                   "\\s+(?:(?:one|option|choice|answer|match|value)\\s+)?(?:is|would\\s+be)\\s+"
+                   "(?:(?:option|choice)\\s+)?\\(?([a-z])\\b",
 };
 #undef VERB
+#undef DASH
 
 static pcre2_code *re_code[RE_COUNT];
 static pcre2_match_data *re_md;
@@ -702,6 +975,67 @@ static int letter_in_math(const char *t, size_t pos)
     return w < q && w > ls && w[-1] == '\\';
 }
 
+/* word w (lower case) at p, any case, whole */
+static int word_ci(const char *p, const char *e, const char *w)
+{
+    size_t n = strlen(w);
+    return (size_t)(e - p) >= n && lower_eq(p, w, n) && (e - p == (ptrdiff_t)n || !is_alpha(p[n]));
+}
+
+static const char *skip_blank(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* The option at pos is named to be rejected: "B is wrong", "(C) is not
+ * correct", "A can be ruled out", "C isn't", "not B", "eliminate D",
+ * "rather than C". Such a letter is no answer, whatever pattern found it. */
+static int letter_rejected(const char *t, size_t len, size_t pos)
+{
+    static const char *const verbs[] = {"is", "are", "was", "seems", "looks", NULL};
+    static const char *const adverbs[] = {"also", "clearly", "definitely", "obviously", "therefore", NULL};
+    static const char *const verdicts[] = {"not", "wrong", "incorrect", "false", "invalid", "eliminated",
+                                           "excluded", "ruled", "impossible", "unlikely", "inconsistent", NULL};
+    static const char *const before[] = {"not", "eliminate", "eliminates", "exclude", "excludes", "out", "except",
+                                         "nor", "neither", "than", NULL};
+    const char *e = t + len, *p = t + pos + 1;
+    while (p < e && (*p == ')' || *p == ']' || *p == '*'))
+        p++;
+    p = skip_blank(p, e);
+    if (word_ci(p, e, "isn") || word_ci(p, e, "cannot") || word_ci(p, e, "can't") ||
+        (word_ci(p, e, "can") && word_ci(skip_blank(p + 3, e), e, "be")))
+        return 1;
+    for (int v = 0; verbs[v]; v++)
+        if (word_ci(p, e, verbs[v])) {
+            const char *q = skip_blank(p + strlen(verbs[v]), e);
+            for (int a = 0; adverbs[a]; a++)
+                if (word_ci(q, e, adverbs[a]))
+                    q = skip_blank(q + strlen(adverbs[a]), e);
+            for (int k = 0; verdicts[k]; k++)
+                if (word_ci(q, e, verdicts[k]))
+                    return 1;
+        }
+    const char *b = t + pos;        /* the word before: "not (B)", "option" skipped */
+    while (b > t && (b[-1] == '(' || b[-1] == '[' || b[-1] == ' ' || b[-1] == '*'))
+        b--;
+    const char *w = b;
+    while (w > t && is_alpha(w[-1]))
+        w--;
+    if ((b - w == 6 && lower_eq(w, "option", 6)) || (b - w == 6 && lower_eq(w, "choice", 6))) {
+        while (w > t && w[-1] == ' ')
+            w--;
+        b = w;
+        while (w > t && is_alpha(w[-1]))
+            w--;
+    }
+    for (int k = 0; before[k]; k++)
+        if ((size_t)(b - w) == strlen(before[k]) && lower_eq(w, before[k], (size_t)(b - w)))
+            return 1;
+    return 0;
+}
+
 /* Scans one pattern; returns the offset of the last acceptable letter, or
  * -1. heuristic adds the math check. */
 static long re_last(int which, const char *t, size_t len, const char *letters, int heuristic)
@@ -720,6 +1054,8 @@ static long re_last(int which, const char *t, size_t len, const char *letters, i
             ok = letter_ok(t, len, pos);
         if (ok && which == RE_CORRECT && t[pos] >= 'a' && t[pos] <= 'z')
             ok = pos > 0 && t[pos - 1] == '(';     /* "a is correct" is prose; "(a) is correct" is not */
+        if (ok && which != RE_FORMAT && which != RE_BOXED && which != RE_LONE)
+            ok = !letter_rejected(t, len, pos);
         if (ok && heuristic)
             ok = !letter_in_math(t, pos);
         if (ok)
@@ -735,7 +1071,8 @@ int extract_choice(const char *text, size_t len, const char *letters)
         letters = "ABCD";
     if (!*letters || re_init() < 0)
         return 0;
-    static const int tiers[3][4] = {{RE_FORMAT, -1}, {RE_EXPLICIT, RE_BOXED, -1}, {RE_LONE, RE_CORRECT, RE_CHOOSE, -1}};
+    static const int tiers[3][7] = {{RE_FORMAT, -1}, {RE_EXPLICIT, RE_BOXED, -1},
+                                    {RE_LONE, RE_CORRECT, RE_CHOOSE, RE_WHICH, RE_CONCLUDE, RE_CLOSEST, -1}};
     for (int t = 0; t < 3; t++) {
         long best = -1;
         for (int i = 0; tiers[t][i] >= 0; i++) {

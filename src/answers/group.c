@@ -1,5 +1,5 @@
-/* group: equal answers into groups, for every vote (vote.c) and for the
- * bindings' mux.vote.count. Grouping compares each answer with the
+/* group: equal answers into groups, the bindings' mux.vote.count, which
+ * every vote of lua/slmmux/vote.lua starts from. Grouping compares each answer with the
  * representative of every group so far: O(n * groups) calls of eq, which
  * is what a non-transitive eq (numeric tolerance) needs to give results
  * that depend only on the order of the answers; n is a handful of samples. */
@@ -15,8 +15,8 @@ static int group_same(const vote_answer *a, const vote_answer *b, vote_eq_fn eq,
     return a->len == b->len && (a->len == 0 || memcmp(a->s, b->s, a->len) == 0);
 }
 
-int vote_group_answers(const vote_answer *answers, int n, vote_eq_fn eq, void *ud, vote_group *groups,
-                       int *member_of)
+/* The groups in first-appearance order. */
+static int group_answers(const vote_answer *answers, int n, vote_eq_fn eq, void *ud, vote_group *groups)
 {
     int g = 0;
     for (int i = 0; i < n; i++) {
@@ -29,13 +29,9 @@ int vote_group_answers(const vote_answer *answers, int n, vote_eq_fn eq, void *u
                 at = g++;
                 groups[at].first = i;
                 groups[at].count = 0;
-                groups[at].weight = 0;
             }
             groups[at].count++;
-            groups[at].weight += 1;
         }
-        if (member_of)
-            member_of[i] = at;
     }
     return g;
 }
@@ -52,7 +48,7 @@ int vote_count(const vote_answer *answers, int n, vote_eq_fn eq, void *ud, vote_
 {
     if (n < 0)
         return -1;
-    int g = vote_group_answers(answers, n, eq, ud, groups, NULL);
+    int g = group_answers(answers, n, eq, ud, groups);
     qsort(groups, (size_t)g, sizeof *groups, group_by_count_then_first);
     return g;
 }

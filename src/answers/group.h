@@ -22,18 +22,11 @@ typedef int (*vote_eq_fn)(const char *a, size_t alen, const char *b, size_t blen
 typedef struct vote_group {
     int first;                  /* index of the first member: the representative */
     int count;                  /* members */
-    double weight;              /* count, or the sum of weights (vote_weighted) */
 } vote_group;
 
 /* Groups answers[0..n) into groups[] (room for n groups), sorted by count
  * descending, then first appearance ascending. Returns the group count
  * (0 when every answer is NULL), or -1 when n < 0. O(n * groups) calls of eq. */
 int vote_count(const vote_answer *answers, int n, vote_eq_fn eq, void *ud, vote_group *groups);
-
-/* The same groups in first-appearance order, unsorted, each with weight =
- * count; member_of[i] (when not NULL) gets answer i's group index, -1 for a
- * NULL answer. Returns the group count; n must be >= 0. */
-int vote_group_answers(const vote_answer *answers, int n, vote_eq_fn eq, void *ud, vote_group *groups,
-                       int *member_of);
 
 #endif

@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,8 +24,9 @@
 #define MAX_LIST 64   /* elements of one list, set or tuple */
 #define MAX_PM 3      /* \pm per element: 2^3 variants at most */
 #define MAX_OWNED 64  /* strings made while reading (\pm variants, L-R) */
+#define ROUND_MIN_DIGITS 6   /* significant digits a decimal needs to stand for the value it rounds */
 
-enum { EL_EXPR, EL_WORD, EL_BASED, EL_TUPLE, EL_SET, EL_UNION, EL_MATRIX, EL_REL };
+enum { EL_EXPR, EL_WORD, EL_BASED, EL_TUPLE, EL_SET, EL_UNION, EL_CAP, EL_MATRIX, EL_REL };
 enum { OP_EQ, OP_LT, OP_LE, OP_GT, OP_GE, OP_NE };
 
 typedef struct el {
@@ -340,14 +342,22 @@ static void read_el(answer *A, int id, span sp)
         return;
     }
     span parts[MAX_LIST];
-    int np = split(s, n, "\\cup", parts, MAX_LIST);
+    int np = split(s, n, "\\cup", parts, MAX_LIST), kind = EL_UNION;
+    if (np == 1) {
+        np = split(s, n, "\\cap", parts, MAX_LIST);   /* \cap binds tighter */
+        kind = EL_CAP;
+    }
     if (np > 1) {
         int first;
-        e->kind = EL_UNION;
+        e->kind = kind;
         if (read_pieces(A, parts, np, &first) == 0) {
             A->els[id].first = first;
             A->els[id].n = np;
         }
+        return;
+    }
+    if (np < 0) {
+        A->failed = 1;
         return;
     }
     if (read_rel(A, id, sp) || read_matrix(A, id, sp))
@@ -531,6 +541,117 @@ static int decimal(const el *e, int *neg, const char **d, size_t *n)
     return 1;
 }
 
+/* ---- a decimal against the value it rounds ----
+ *
+ * The rule: a decimal literal with a point and at least ROUND_MIN_DIGITS
+ * significant digits ("0.333333", "1.41421", "-0.0909091") stands for any
+ * constant that it rounds or cuts at its own last place: v equals D with
+ * d places when v rounded to d places, or v cut to d places toward zero,
+ * is D. A rational v is divided out digit by digit (exact at any length);
+ * another constant is evaluated, and its error bound must be under a
+ * twentieth of the last place, else there is no decision (and the relative
+ * tolerance below still applies). Only a decimal written out by the answer
+ * takes part: \frac{1}{2004!} and \frac{1}{2006!} are no decimals and keep
+ * comparing as values, and "0.000000" has no significant digit to claim a
+ * value with. Shorter decimals keep the exact rule (0.3333 is not 1/3). */
+
+/* Long division |num|/den to `places` decimals into out (integer part
+ * first, no leading zeros): the digit count; *rem the remainder left. */
+static size_t long_division(uint64_t num, uint64_t den, size_t places, char *out, uint64_t *rem)
+{
+    size_t k = (size_t)snprintf(out, 24, "%llu", (unsigned long long)(num / den));
+    unsigned __int128 r = num % den;
+    for (size_t j = 0; j < places; j++) {
+        r *= 10;
+        out[k++] = (char)('0' + (int)(r / den));
+        r %= den;
+    }
+    *rem = (uint64_t)r;
+    return k;
+}
+
+static int same_digits(const char *a, size_t al, const char *b, size_t bl)
+{
+    while (al > 1 && *a == '0')
+        a++, al--;
+    while (bl > 1 && *b == '0')
+        b++, bl--;
+    return al == bl && memcmp(a, b, al) == 0;
+}
+
+/* digits (the point dropped) of D = d[0..n), |D| <= |num|/den: D is the
+ * fraction cut or rounded at D's places */
+static int rounds_exactly(const char *digits, size_t nd, size_t places, int64_t num, int64_t den)
+{
+    uint64_t un = num < 0 ? (uint64_t)(-(num + 1)) + 1 : (uint64_t)num, rem;
+    char *t = malloc(nd + places + 26);
+    if (!t)
+        return 0;
+    size_t tl = long_division(un, (uint64_t)den, places, t + 1, &rem);
+    int r = same_digits(digits, nd, t + 1, tl);
+    if (!r && 2 * (unsigned __int128)rem >= (uint64_t)den) {   /* rounded up: T plus one last place */
+        size_t k = tl + 1;
+        t[0] = '0';
+        while (k-- > 0 && t[k] == '9')
+            t[k] = '0';
+        t[k]++;
+        r = same_digits(digits, nd, t, tl + 1);
+    }
+    free(t);
+    return r;
+}
+
+/* v - D in units of D's last place, against the band of rounding (|x| <=
+ * 1/2) or cutting toward zero (0 <= x < 1 for D > 0): [-1/2, 1) after the
+ * sign of D. 1 or 0; -1 when the error bound is wider than 1/20 of a
+ * place (or far from the band), so that nothing is decided. */
+static int rounds_numerically(el *d, int neg, size_t places, el *v)
+{
+    mathnum ulp = mathnum_powi(mathnum_real(10, 1), -(int64_t)places);
+    mathnum x = mathnum_div(mathnum_sub(const_value(v), const_value(d)), ulp);
+    if (x.st || x.e > 64 || x.e < -1100 || x.err.e > 64)
+        return -1;
+    double re = ldexp(x.re, (int)x.e), im = ldexp(x.im, (int)x.e), err = ldexp(x.err.m, (int)x.err.e);
+    if (err > 0.05)
+        return -1;
+    re = neg ? -re : re;
+    return fabs(im) <= err && re - err >= -0.5 && re + err < 1;
+}
+
+/* The rule above, d the decimal side, v the other: 1 equal, 0 not, -1 the
+ * rule does not apply (or cannot decide). */
+static int rounds_to(el *d, mathexpr *xd, el *v, mathexpr *xv)
+{
+    int neg, vneg;
+    const char *ds, *vs;
+    size_t dl, vl;
+    if (d->pct || v->pct || !decimal(d, &neg, &ds, &dl) || decimal(v, &vneg, &vs, &vl) ||
+        mathexpr_nvars(xd) || mathexpr_nvars(xv) || mathexpr_has_inf(xv))
+        return -1;
+    const char *dot = memchr(ds, '.', dl);
+    if (!dot)
+        return -1;
+    size_t places = dl - (size_t)(dot + 1 - ds), sig = 0, nd = 0;
+    char *digits = malloc(dl);
+    if (!digits)
+        return -1;
+    for (size_t k = 0; k < dl; k++)
+        if (ds[k] != '.') {
+            sig += sig || ds[k] != '0';
+            digits[nd++] = ds[k];
+        }
+    int64_t num, den;
+    int r = -1;
+    if (sig >= ROUND_MIN_DIGITS) {
+        if (mathexpr_exact(xv, &num, &den))
+            r = (num < 0) == neg && rounds_exactly(digits, nd, places, num, den);
+        else
+            r = rounds_numerically(d, neg, places, v);
+    }
+    free(digits);
+    return r;
+}
+
 static int cmp_expr(ctx *c, el *a, el *b)
 {
     int na, nb;
@@ -555,6 +676,11 @@ static int cmp_expr(ctx *c, el *a, el *b)
             sb++, lb--;
         return a->pct == b->pct && text_eq(sa, la, sb, lb, 0);
     }
+    int rounded = rounds_to(a, xa, b, xb);
+    if (rounded < 0)
+        rounded = rounds_to(b, xb, a, xa);
+    if (rounded >= 0)
+        return rounded;
     int64_t an, ad, bn, bd;
     int exact = mathexpr_exact(xa, &an, &ad) && mathexpr_exact(xb, &bn, &bd);
     /* X% is X or X/100: try the scalings that a % on each side allows */
@@ -620,14 +746,29 @@ static int rule_ratio(mathnum f, mathnum g, void *state, double tol)
     return r;
 }
 
+/* e is one variable and nothing else: "x", "a_{n}", "\theta" */
+static int is_variable(el *e)
+{
+    mathexpr *x = e->kind == EL_EXPR && !e->pct ? expr_of(e) : NULL;
+    size_t len;
+    return x && mathexpr_nvars(x) == 1 && mathexpr_var(x, 0, &len) && len == e->len;
+}
+
+/* "x = v", or "(p,q) = (3,2)": the asked variable (or tuple of them) on the
+ * left, so the answer is the right side */
 static int is_assignment(el *e, answer *A)
 {
     if (e->kind != EL_REL || e->nops != 1 || e->ops[0] != OP_EQ)
         return 0;
-    el *lhs = &A->els[e->first];
-    mathexpr *x = lhs->kind == EL_EXPR && !lhs->pct ? expr_of(lhs) : NULL;
-    size_t len;
-    return x && mathexpr_nvars(x) == 1 && mathexpr_var(x, 0, &len) && len == lhs->len;
+    el *lhs = &A->els[e->first], *rhs = &A->els[e->first + 1];
+    if (lhs->kind != EL_TUPLE)
+        return is_variable(lhs);
+    if (lhs->open != '(' || lhs->close != ')' || rhs->kind != EL_TUPLE || rhs->n != lhs->n)
+        return 0;
+    for (int k = 0; k < lhs->n; k++)
+        if (!is_variable(&A->els[lhs->first + k]))
+            return 0;
+    return 1;
 }
 
 /* turn ">" chains around so that only =, <, <=, != remain */
@@ -676,27 +817,79 @@ static int cmp_rel(ctx *c, answer *A, el *a, answer *B, el *b)
     return 0;
 }
 
-/* n elements of A from fa against n of B from fb */
-static int cmp_seq(ctx *c, answer *A, int fa, answer *B, int fb, int n, int ordered)
+/* n elements of A from fa against n of B from fb, in order */
+static int cmp_seq(ctx *c, answer *A, int fa, answer *B, int fb, int n)
 {
-    if (ordered) {
-        for (int k = 0; k < n; k++)
-            if (!cmp_el(c, A, fa + k, B, fb + k))
-                return 0;
-        return 1;
-    }
-    /* greedy matching is exact when equivalence is transitive, as it is
-     * for all values that are not percent-scaled */
-    unsigned char used[MAX_LIST * 4] = {0};
-    for (int k = 0; k < n; k++) {
+    for (int k = 0; k < n; k++)
+        if (!cmp_el(c, A, fa + k, B, fb + k))
+            return 0;
+    return 1;
+}
+
+/* Elements ia[0..na) of A against ib[0..nb) of B as sets: each has an
+ * equal on the other side, so order and duplicates ("2, 2, 3" is "3, 2")
+ * do not count. At most 2 * na * nb comparisons. */
+static int same_members(ctx *c, answer *A, const int *ia, int na, answer *B, const int *ib, int nb)
+{
+    unsigned char hit[MATH_MAX_ELEMENTS] = {0};
+    for (int k = 0; k < na; k++) {
         int found = 0;
-        for (int j = 0; j < n && !found; j++)
-            if (!used[j] && cmp_el(c, A, fa + k, B, fb + j))
-                used[j] = 1, found = 1;
+        for (int j = 0; j < nb && !found; j++)
+            if (cmp_el(c, A, ia[k], B, ib[j]))
+                hit[j] = 1, found = 1;
+        if (!found)
+            return 0;
+    }
+    for (int j = 0; j < nb; j++) {
+        int found = hit[j];
+        for (int k = 0; k < na && !found; k++)
+            found = cmp_el(c, A, ia[k], B, ib[j]);
         if (!found)
             return 0;
     }
     return 1;
+}
+
+static int run_of(int first, int n, int *out)
+{
+    for (int k = 0; k < n; k++)
+        out[k] = first + k;
+    return n;
+}
+
+/* The members of a finite set: \{..\}, or a union or intersection of
+ * finite sets ("\{1,2\} \cup \{3\}" is \{1,2,3\}). Returns their count
+ * (ids in out, room for MATH_MAX_ELEMENTS), or -1 when e is no finite set.
+ * The structure bounds the recursion: a part of a union or intersection
+ * is read without \cup (resp. \cup and \cap) at its top. */
+static int set_members(ctx *c, answer *A, int id, int *out)
+{
+    el *e = &A->els[id];
+    if (e->kind == EL_SET)
+        return run_of(e->first, e->n, out);
+    if (e->kind != EL_UNION && e->kind != EL_CAP)
+        return -1;
+    int n = 0, part[MATH_MAX_ELEMENTS];
+    for (int p = 0; p < e->n; p++) {
+        int k = set_members(c, A, e->first + p, part);
+        if (k < 0 || n + k > MATH_MAX_ELEMENTS)
+            return -1;
+        if (e->kind == EL_UNION || p == 0) {
+            memcpy(out + n, part, (size_t)k * sizeof *part);
+            n += k;
+            continue;
+        }
+        int kept = 0;   /* an intersection keeps what every part holds */
+        for (int m = 0; m < n; m++) {
+            int in = 0;
+            for (int j = 0; j < k && !in; j++)
+                in = cmp_el(c, A, out[m], A, part[j]);
+            if (in)
+                out[kept++] = out[m];
+        }
+        n = kept;
+    }
+    return n;
 }
 
 static const char *skip_zeros(const char *s, size_t *n)
@@ -727,11 +920,70 @@ static int cmp_based(el *a, el *b)
     return text_eq(pa, ba, pb, bb, 0);
 }
 
-static int vector_tuple(answer *A, el *m, answer *B, el *t, ctx *c)
+/* A matrix against a tuple: a row or column vector against its cells
+ * "(0.2, -3.6)", or a matrix against its rows "((1,2),(3,4))", "[[1,2],[3,4]]" */
+static int matrix_tuple(answer *A, el *m, answer *B, el *t, ctx *c)
 {
-    if ((m->rows != 1 && m->cols != 1) || m->n != t->n || t->open != '(' || t->close != ')')
+    if ((m->rows == 1 || m->cols == 1) && m->n == t->n && t->open == '(' && t->close == ')')
+        return cmp_seq(c, A, m->first, B, t->first, t->n);
+    if (t->n != m->rows || !((t->open == '(' && t->close == ')') || (t->open == '[' && t->close == ']')))
         return 0;
-    return cmp_seq(c, A, m->first, B, t->first, t->n, 1);
+    for (int r = 0; r < m->rows; r++) {
+        el *row = &B->els[t->first + r];
+        if (row->kind != EL_TUPLE || row->n != m->cols || row->open != t->open || row->close != t->close ||
+            !cmp_seq(c, A, m->first + r * m->cols, B, row->first, m->cols))
+            return 0;
+    }
+    return 1;
+}
+
+/* e is \infty with the given sign ("+\infty" and "\infty" are +) */
+static int is_infinity(const el *e, int negative)
+{
+    const char *s = e->s;
+    size_t n = e->len;
+    if (n && (*s == '-' || *s == '+')) {
+        if ((*s == '-') != negative)
+            return 0;
+        s++, n--;
+    } else if (negative)
+        return 0;
+    return e->kind == EL_EXPR && !e->pct && latex_name_is(s, n, "\\infty");
+}
+
+/* A one-variable inequality against an interval: "-3 < x < 10" is
+ * (-3, 10), "x \ge 2" is [2, \infty), "x < 5" is (-\infty, 5). */
+static int rel_interval(ctx *c, answer *A, el *r, answer *B, el *t)
+{
+    int ops[2], side[3];
+    if (t->n != 2 || (t->open != '(' && t->open != '[') || (t->close != ')' && t->close != ']'))
+        return 0;
+    orient(r, ops, side);
+    for (int k = 0; k < r->nops; k++)
+        if (ops[k] != OP_LT && ops[k] != OP_LE)
+            return 0;
+    el *lo = &B->els[t->first], *hi = &B->els[t->first + 1];
+    int var = r->nops == 2 ? 1 : is_variable(&A->els[side[0]]) ? 0 : 1;
+    if (!is_variable(&A->els[side[var]]))
+        return 0;
+    int lo_open = var == 0 || ops[0] == OP_LT, hi_open = var == r->nops || ops[var] == OP_LT;
+    if (t->open != (lo_open ? '(' : '[') || t->close != (hi_open ? ')' : ']'))
+        return 0;
+    int lo_ok = var == 0 ? is_infinity(lo, 1) : cmp_el(c, A, side[0], B, t->first);
+    return lo_ok && (var == r->nops ? is_infinity(hi, 0) : cmp_el(c, A, side[r->nops], B, t->first + 1));
+}
+
+/* Sets, unions and intersections: as finite sets when both are, else (of
+ * intervals) part by part, unordered, and \cup against \cup only. Apart
+ * from cmp_el, whose recursion should not carry these arrays. */
+static int cmp_sets(ctx *c, answer *A, int ia, answer *B, int ib)
+{
+    el *a = &A->els[ia], *b = &B->els[ib];
+    int ma[MATH_MAX_ELEMENTS], mb[MATH_MAX_ELEMENTS], na, nb;
+    if ((na = set_members(c, A, ia, ma)) >= 0 && (nb = set_members(c, B, ib, mb)) >= 0)
+        return same_members(c, A, ma, na, B, mb, nb);
+    return a->kind == b->kind && a->kind != EL_SET &&
+           same_members(c, A, ma, run_of(a->first, a->n, ma), B, mb, run_of(b->first, b->n, mb));
 }
 
 static int cmp_el(ctx *c, answer *A, int ia, answer *B, int ib)
@@ -742,15 +994,20 @@ static int cmp_el(ctx *c, answer *A, int ia, answer *B, int ib)
     if (a->kind == EL_REL && b->kind == EL_REL)
         return cmp_rel(c, A, a, B, b);
     if (a->kind == EL_REL)
-        return is_assignment(a, A) && cmp_el(c, A, a->first + 1, B, ib);
+        return (b->kind == EL_TUPLE && rel_interval(c, A, a, B, b)) ||
+               (is_assignment(a, A) && cmp_el(c, A, a->first + 1, B, ib));
     if (b->kind == EL_REL)
-        return is_assignment(b, B) && cmp_el(c, A, ia, B, b->first + 1);
+        return (a->kind == EL_TUPLE && rel_interval(c, B, b, A, a)) ||
+               (is_assignment(b, B) && cmp_el(c, A, ia, B, b->first + 1));
     if (a->kind == EL_BASED || b->kind == EL_BASED)
         return a->kind == b->kind && cmp_based(a, b);
     if (a->kind == EL_MATRIX && b->kind == EL_TUPLE)
-        return vector_tuple(A, a, B, b, c);
+        return matrix_tuple(A, a, B, b, c);
     if (b->kind == EL_MATRIX && a->kind == EL_TUPLE)
-        return vector_tuple(B, b, A, a, c);
+        return matrix_tuple(B, b, A, a, c);
+    if ((a->kind == EL_SET || a->kind == EL_UNION || a->kind == EL_CAP) &&
+        (b->kind == EL_SET || b->kind == EL_UNION || b->kind == EL_CAP))
+        return cmp_sets(c, A, ia, B, ib);
     if (a->kind == EL_WORD || b->kind == EL_WORD)
         return a->pct == b->pct && text_eq(a->s, a->len, b->s, b->len, 1);
     if (a->kind != b->kind)
@@ -760,29 +1017,30 @@ static int cmp_el(ctx *c, answer *A, int ia, answer *B, int ib)
         return cmp_expr(c, a, b);
     case EL_TUPLE:
         return a->open == b->open && a->close == b->close && a->n == b->n &&
-               cmp_seq(c, A, a->first, B, b->first, a->n, 1);
-    case EL_SET:
-    case EL_UNION:
-        return a->n == b->n && cmp_seq(c, A, a->first, B, b->first, a->n, 0);
+               cmp_seq(c, A, a->first, B, b->first, a->n);
     case EL_MATRIX:
-        return a->rows == b->rows && a->cols == b->cols && cmp_seq(c, A, a->first, B, b->first, a->n, 1);
+        return a->rows == b->rows && a->cols == b->cols && cmp_seq(c, A, a->first, B, b->first, a->n);
     default:
         return 0;
     }
 }
 
+/* The top level: a list of solutions is a set of them ("1, 2, 2" is
+ * "2, 1", "5, 5" is "5"), and a finite set \{..\} (or a union of them)
+ * equals its bare list ("\{1, 2\}" is "1, 2", "\{5\}" is "5"). With
+ * ordered_lists two bare lists compare in order, element by element. */
 static int cmp_answers(ctx *c, answer *A, answer *B)
 {
-    int na = A->top_n, nb = B->top_n;
-    if (na == 1 && nb == 1)
-        return cmp_el(c, A, A->top_first, B, B->top_first);
-    /* a set of solutions against the same solutions as a bare list */
-    el *sa = na == 1 ? &A->els[A->top_first] : NULL, *sb = nb == 1 ? &B->els[B->top_first] : NULL;
-    if (sa && sa->kind == EL_SET)
-        return sa->n == nb && cmp_seq(c, A, sa->first, B, B->top_first, nb, 0);
-    if (sb && sb->kind == EL_SET)
-        return sb->n == na && cmp_seq(c, A, A->top_first, B, sb->first, na, 0);
-    return na == nb && cmp_seq(c, A, A->top_first, B, B->top_first, na, c->o.ordered_lists);
+    int na = A->top_n, nb = B->top_n, ma[MATH_MAX_ELEMENTS], mb[MATH_MAX_ELEMENTS];
+    int ka = na == 1 ? set_members(c, A, A->top_first, ma) : -1;
+    int kb = nb == 1 ? set_members(c, B, B->top_first, mb) : -1;
+    if (c->o.ordered_lists && ka < 0 && kb < 0 && (na > 1 || nb > 1))
+        return na == nb && cmp_seq(c, A, A->top_first, B, B->top_first, na);
+    if (ka < 0)
+        ka = run_of(A->top_first, na, ma);
+    if (kb < 0)
+        kb = run_of(B->top_first, nb, mb);
+    return same_members(c, A, ma, ka, B, mb, kb);
 }
 
 /* ---- require_reduced ---- */

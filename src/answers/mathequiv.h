@@ -8,23 +8,35 @@
  *      \frac{6}{1}) or an unsimplified radical (\sqrt{117}, \sqrt{4}) on
  *      one side only -> not equivalent;
  *   3. both answers are read as structures and compared:
- *      - a bare comma list "1,-2" is a list of answers: unordered unless
- *        ordered_lists; a set \{..\} is always unordered and equals the
- *        same elements as a bare list; \emptyset equals \{\};
+ *      - a bare comma list "1,-2" is a list of answers, compared as a set
+ *        unless ordered_lists: order and repeats do not count ("2, 2, 3" is
+ *        "3, 2", "5, 5" is "5"); "and", "or" and ';' separate entries as
+ *        ',' does ("2 or 3", "1; 2"); a set \{..\} is always a set and
+ *        equals the same elements as a bare list ("\{5\}" is "5");
+ *        \emptyset equals \{\};
  *      - "a \pm b" (and \mp, up to 3 per element) is the two answers a+b,
  *        a-b, so "\pm 2021" is not "2021";
  *      - (a,b), [a,b], (a,b], [a,b): tuples and intervals, ordered, and
  *        the bracket kinds must match ("[0,9)" is not "(0,9)");
- *      - unions "A \cup B" are unordered;
- *      - matrices (\begin{pmatrix}, bmatrix...) compare cell by cell, and a
- *        column or row vector equals the parenthesised tuple of its cells;
+ *      - unions "A \cup B" are unordered; unions and intersections ("\cap"
+ *        binds tighter) of finite sets are the sets they make:
+ *        "\{1,2\} \cup \{3\}" is \{1,2,3\}, "\{1,2,3\} \cap \{2,3,4\}" is
+ *        \{2,3\};
+ *      - matrices (\begin{pmatrix}, bmatrix, array..., also inside \left(
+ *        \right)) compare cell by cell; a column or row vector equals the
+ *        parenthesised tuple of its cells, and a matrix equals the tuple of
+ *        its rows "((1,2),(3,4))" or "[[1,2],[3,4]]";
  *      - relations: "L = R" equals "L' = R'" when L-R and L'-R' are
  *        proportional by a nonzero constant at random points
  *        ("34x+45y-20z+100=0" is "-34x-45y+20z-100=0"); < and <= need a
  *        positive constant (> and >= are turned around first), so
  *        "x < 1" is not "x > -1"; chains "a<x<b" compare side by side;
+ *        ASCII "<=", ">=", "!=" are \le, \ge, \ne; a one-variable
+ *        inequality is the interval it describes: "-3 < x < 10" is
+ *        (-3, 10), "x \ge 2" is [2, \infty), "x < 5" is (-\infty, 5);
  *        a single-variable assignment "x = v" (also "k = \frac13") equals
- *        plain v and any other "y = v'" with v' equal to v;
+ *        plain v and any other "y = v'" with v' equal to v, and so does an
+ *        assigned tuple: "(p,q) = (3,2)" is (3,2);
  *      - "204_5" (digits with a base subscript) equals only the same digits
  *        in the same base ("204_{5}", "0204_5"): not "204", which is the
  *        decimal 204, nor "54", its value written in another base the
@@ -32,13 +44,19 @@
  *      - words (a letter run of 3 or more that is no function, e.g.
  *        "Evelyn", "east", "ellipse") and anything else the expression
  *        parser cannot read ("\mathbb{R}") compare as text, ignoring case;
- *      - scalar expressions (mathexpr.h): decimal literals compare digit
- *        by digit at any length; two rational constants compare exactly
- *        (0.333333333 is not 1/3, 0.\overline{3} is); other constants are
- *        evaluated (mathnum.h: wide exponent, error bound; 1/2004! is not
- *        1/2006!) and compared with relative tolerance rel_tol, so a
- *        decimal of 10+ significant digits may match an irrational
- *        (1.41421356237 is \sqrt{2} at 1e-9); expressions with
+ *      - scalar expressions (mathexpr.h): a space between digits never
+ *        joins them ("1 2" is neither 12 nor 2), "7 3/4" and "7\frac34"
+ *        are the mixed number 31/4; decimal literals compare digit by
+ *        digit at any length; a decimal of 6 or more significant digits
+ *        equals a constant it rounds or cuts at its own last place
+ *        (0.333333 and 0.3333333333 are 1/3, 0.666666 and 0.666667 are
+ *        2/3, 1.41421 is \sqrt{2}, 0.333334 is not 1/3; the rule and its
+ *        bounds are documented in mathequiv.c, "a decimal against the
+ *        value it rounds"); otherwise two rational constants compare
+ *        exactly (0.3333 is not 1/3, 0.\overline{3} is); other constants
+ *        are evaluated (mathnum.h: wide exponent, error bound; 1/2004! is
+ *        not 1/2006!, and no decimal rule applies to either) and compared
+ *        with relative tolerance rel_tol; expressions with
  *        variables are evaluated at `points` pseudo-random positive reals
  *        in [0.5, 3) per variable name (seeded by `seed`; a point where a
  *        side is undefined or the error bound is too wide is skipped, and
@@ -70,9 +88,13 @@
  *   10 != 0.1).
  *
  * Bounds: inputs longer than MATHNORM_MAX_INPUT (4096) bytes are compared
- * as trimmed bytes; at most MATH_MAX_ELEMENTS structure nodes per answer;
- * expression and number limits from mathexpr.h and mathnum.h. Out of
- * memory makes math_equiv answer 0. No global state: thread-safe. */
+ * as trimmed bytes; at most MATH_MAX_ELEMENTS structure nodes per answer
+ * and 64 entries per list, set or tuple (a longer one is not equivalent to
+ * anything but itself byte for byte), so comparing two sets costs at most
+ * 2 * 64 * 64 element comparisons; the decimal rule divides at most as
+ * many digits as the input has; expression and number limits from
+ * mathexpr.h and mathnum.h. Out of memory makes math_equiv answer 0. No
+ * global state: thread-safe. */
 #ifndef SLMMUX_MATHEQUIV_H
 #define SLMMUX_MATHEQUIV_H
 #include <stddef.h>

@@ -456,6 +456,20 @@ static int powarg(parser *p)
     return id;
 }
 
+/* A digit, spaces, then a digit or '.' around the position (which the
+ * lexer may already have moved past the spaces): "1 2" is no product, and
+ * no 12 either. */
+static int spaced_digits(parser *p)
+{
+    size_t k = p->i, j;
+    while (k < p->n && isspace((unsigned char)p->s[k]))
+        k++;
+    for (j = k; j > 0 && isspace((unsigned char)p->s[j - 1]); j--)
+        ;
+    return j < k && j > 0 && k < p->n && isdigit((unsigned char)p->s[j - 1]) &&
+           (isdigit((unsigned char)p->s[k]) || p->s[k] == '.');
+}
+
 static int func(parser *p, int k)
 {
     int fn = funcs[k].fn, pw = -1, base = -1, inverse = 0;
@@ -486,7 +500,7 @@ static int func(parser *p, int k)
     } else {
         /* "\sin 2x": the implicit product up to an operator or a function */
         a = powfactor(p);
-        while (!p->err && starts_primary(p) && !starts_func(p))
+        while (!p->err && !spaced_digits(p) && starts_primary(p) && !starts_func(p))
             a = add(p, N_MUL, a, powfactor(p));
     }
     int id;
@@ -685,6 +699,8 @@ static int term(parser *p)
 {
     int id = unary(p);
     while (!p->err) {
+        if (spaced_digits(p))
+            return fail(p, MATHEXPR_ESYNTAX);
         int op = mulop(p);
         if (op >= 0)
             id = add(p, op, id, unary(p));
@@ -789,6 +805,21 @@ static mathnum binom(mathnum n, mathnum k)
     return r;
 }
 
+typedef struct { __int128 n, d; } rat;
+static int exact(const mathexpr *x, int id, rat *out, int depth);
+
+/* (-8)^{1/3} is -2, as \sqrt[3]{-8} is: a negative real to a rational
+ * power p/q with q odd (reduced) takes the real branch, as competition
+ * answers mean it, not the principal complex one (1 + i\sqrt{3}). */
+static mathnum power(const mathexpr *x, int exp_id, mathnum a, mathnum b)
+{
+    rat r;
+    if (a.im != 0 || a.re >= 0 || !exact(x, exp_id, &r, 0) || r.d == 1 || r.d % 2 == 0)
+        return mathnum_pow(a, b);
+    mathnum m = mathnum_pow(mathnum_abs(a), b);
+    return r.n % 2 ? mathnum_neg(m) : m;
+}
+
 static mathnum eval(const mathexpr *x, int id, const mathnum *vals)
 {
     const node *nd = &x->nodes[id];
@@ -827,7 +858,7 @@ static mathnum eval(const mathexpr *x, int id, const mathnum *vals)
     case N_SUB: return mathnum_sub(a, b);
     case N_MUL: return mathnum_mul(a, b);
     case N_DIV: return mathnum_div(a, b);
-    case N_POW: return mathnum_pow(a, b);
+    case N_POW: return power(x, nd->b, a, b);
     case N_ROOT: return mathnum_root(a, b);
     case N_BINOM: return binom(a, b);
     default: return mathnum_bad(MATHNUM_DOMAIN);
@@ -837,8 +868,6 @@ static mathnum eval(const mathexpr *x, int id, const mathnum *vals)
 mathnum mathexpr_eval(const mathexpr *x, const mathnum *vals) { return eval(x, x->root, vals); }
 
 /* ---- exact rationals ---- */
-
-typedef struct { __int128 n, d; } rat;
 
 static __int128 gcd128(__int128 a, __int128 b)
 {

@@ -6,9 +6,13 @@
  * Euler's number, so write "6.72\times10^{-5}".
  *
  * Grammar, loosest binding first: + and -; * \cdot \times / \div and
- * implicit multiplication (left to right, so "1/2x" is x/2); unary - and +;
+ * implicit multiplication (left to right, so "1/2x" is x/2; never between a
+ * digit and a digit or '.' that only spaces separate: "1 2" is a syntax
+ * error, neither 12 nor 2); unary - and +;
  * ^ (right associative; "x^10" reads the whole digit run, as plain text
- * does); postfix ! (factorial). Primaries: numbers ("12", "0.5", ".5"),
+ * does; a negative real to a rational power p/q with q odd is real, as
+ * \sqrt[q]{} is: (-8)^{1/3} = -2); postfix ! (factorial). Primaries:
+ * numbers ("12", "0.5", ".5"),
  * mixed numbers ("15\frac{39}{40}" is 15+39/40: an integer literal directly
  * followed by a \frac of two integer literals, numerator < denominator),
  * single-letter variables (with subscripts: "x_1", "a_{n}") and Greek

@@ -40,6 +40,8 @@ static size_t thousands_group(const char *s, size_t n, size_t i, int *plain)
     *plain = 0;
     if (starts(s, n, k, "{,}"))
         k += 3;
+    else if (starts(s, n, k, "\\,"))
+        k += 2;     /* a thin space, the SI separator: pass 2 would make it a space */
     else if (starts(s, n, k, ",\\!")) {
         k += 3;
         k = latex_skip_spaces(s, n, k);
@@ -194,6 +196,13 @@ static int pass_commands(const char *s, size_t n, buf_t *o, int flags)
             i++;
             continue;
         }
+        /* ASCII relations, read before the spaces go: "5! = 120" is no "!=" */
+        if ((c == '<' || c == '>' || c == '!') && i + 1 < n && s[i + 1] == '=') {
+            if (buf_puts(o, c == '<' ? "\\le " : c == '>' ? "\\ge " : "\\ne ") < 0)
+                return -1;
+            i += 2;
+            continue;
+        }
         size_t deg;
         if (c == '^' && (deg = degree_at(s, n, i))) {
             i = deg;
@@ -231,10 +240,16 @@ static int pass_commands(const char *s, size_t n, buf_t *o, int flags)
         if ((latex_name_is(name, L, "begin") || latex_name_is(name, L, "end")) && i < n && s[i] == '{') {
             size_t e = latex_group_end(s, n, i);
             e = e ? e : n;      /* unclosed: the rest of the input */
-            if (e - i >= 2 && latex_name_in(s + i + 1, e - i - 2, matrices)) {
+            int array = e - i >= 2 && latex_name_is(s + i + 1, e - i - 2, "array");
+            if (array || (e - i >= 2 && latex_name_in(s + i + 1, e - i - 2, matrices))) {
                 if (buf_puts(o, latex_name_is(name, L, "begin") ? "\\begin{pmatrix}" : "\\end{pmatrix}") < 0)
                     return -1;
                 i = e;
+                /* an array's column spec ({cc}, {c|c}) holds no cell */
+                if (array && latex_name_is(name, L, "begin") && i < n && s[i] == '{') {
+                    size_t spec = latex_group_end(s, n, i);
+                    i = spec ? spec : i;
+                }
                 continue;
             }
         }
@@ -306,10 +321,39 @@ static int connector(const char *s, size_t n)
            latex_name_is(s, n, "and/or");
 }
 
+/* A list separator in place of "and", "or" or ';': ", ", one comma however
+ * many of them meet ("2, and 3"), none before the first element. The space
+ * goes to pass 4, which keeps it where "32, 349" needs it. */
+static int put_list_sep(buf_t *o)
+{
+    while (o->len && o->data[o->len - 1] == ' ')
+        o->len--;
+    if (!o->len)
+        return 0;
+    return o->data[o->len - 1] == ',' ? buf_putc(o, ' ') : buf_puts(o, ", ");
+}
+
+/* Letters of a bare "and" or "or" word at s[i] ("band" and "\or" are not
+ * one), or 0. */
+static size_t list_word(const char *s, size_t n, size_t i)
+{
+    size_t L = starts(s, n, i, "and") ? 3 : starts(s, n, i, "or") ? 2 : 0;
+    if (!L || (i > 0 && (ISALPHA(s[i - 1]) || s[i - 1] == '\\')) || (i + L < n && ISALPHA(s[i + L])))
+        return 0;
+    return L;
+}
+
 static int pass_text(const char *s, size_t n, buf_t *o, int flags)
 {
     (void)flags;
     for (size_t i = 0; i < n;) {
+        size_t w = s[i] == ';' ? 1 : list_word(s, n, i);
+        if (w) {
+            if (put_list_sep(o) < 0)
+                return -1;
+            i += w;
+            continue;
+        }
         if (!latex_cmd_is(s, n, i, "text")) {
             if (buf_putc(o, s[i++]) < 0)
                 return -1;
@@ -326,9 +370,7 @@ static int pass_text(const char *s, size_t n, buf_t *o, int flags)
         size_t inl = e - k - 1 - (e <= n && e > k + 1 && s[e - 1] == '}');
         size_t tail;
         if (connector(in, inl)) {
-            while (o->len && o->data[o->len - 1] == ' ')
-                o->len--;
-            if (buf_putc(o, ',') < 0)
+            if (put_list_sep(o) < 0)
                 return -1;
         } else if (ends_value(o) && unit_like(in, inl) && (tail = unit_tail(s, n, e))) {
             e = tail > e ? tail : e;
@@ -427,8 +469,12 @@ static int pass_spaces(const char *s, size_t n, buf_t *o, int flags)
             continue;
         }
         size_t k = latex_skip_spaces(s, n, i);
+        /* "1 2" is not 12, nor is "x^2 3" x^{23}: a space between digits
+         * never joins them (and "7 3/4" stays a mixed number for pass 6) */
         if (o->len && k < n &&
-            ((ends_cmd(o) && ISALPHA(s[k])) || list_comma_space(s, n, i, o, depth)))
+            ((ends_cmd(o) && ISALPHA(s[k])) || list_comma_space(s, n, i, o, depth) ||
+             (ISDIG(o->data[o->len - 1]) && (ISDIG(s[k]) || s[k] == '.')) ||
+             (strchr("!<>", o->data[o->len - 1]) && s[k] == '=')))   /* "5! = 120" must not become "5!=" */
             if (buf_putc(o, ' ') < 0)
                 return -1;
         i = k;
@@ -475,6 +521,26 @@ static int braced_arg(const char *s, size_t n, size_t *i, buf_t *o, int depth)
     return 0;
 }
 
+/* Arguments of the command at s[i] (\frac and \binom 2, \sqrt 1 and an
+ * optional [index]): the index after them, or i + the command when it takes
+ * none or they are missing. */
+static size_t with_args(const char *s, size_t n, size_t i)
+{
+    size_t L = latex_cmd_len(s, n, i), k = i + 1 + L, a, b;
+    const char *name = s + i + 1;
+    int br, nargs = latex_name_is(name, L, "frac") || latex_name_is(name, L, "binom") ? 2 :
+                    latex_name_is(name, L, "sqrt") ? 1 : 0;
+    if (nargs == 1 && k < n && s[k] == '[') {
+        while (k < n && s[k] != ']')
+            k++;
+        k += k < n;
+    }
+    for (int j = 0; j < nargs; j++)
+        if (!read_arg(s, n, &k, &a, &b, &br))
+            return i + 1 + L;
+    return k;
+}
+
 /* ^ and _ arguments: no braces around one character, braces otherwise */
 static int script_arg(const char *s, size_t n, size_t *i, buf_t *o, int depth, int sup)
 {
@@ -490,6 +556,8 @@ static int script_arg(const char *s, size_t n, size_t *i, buf_t *o, int depth, i
         return 0;   /* x^(2) stays: the expression parser reads it */
     } else if (!read_arg(s, n, i, &a, &b, &br))
         return 0;
+    else if (!br && s[a] == '\\')
+        b = *i = with_args(s, n, a);   /* "x^\frac13" is x^{\frac13}, as in TeX */
     buf_t t = BUF_INIT;
     if (canon(s + a, b - a, &t, depth + 1) < 0)
         return buf_free(&t), -1;
@@ -512,6 +580,12 @@ static int canon(const char *s, size_t n, buf_t *o, int depth)
             i++;
             if (script_arg(s, n, &i, o, depth, c == '^') < 0)
                 return -1;
+            continue;
+        }
+        /* a space pass 4 kept ("\\sqrt2 3", "x^\\le y") now follows the
+         * braces added around an argument, where pass 4 drops it */
+        if (c == ' ' && o->len && o->data[o->len - 1] == '}') {
+            i++;
             continue;
         }
         if (c != '\\' || i + 1 >= n) {
@@ -561,6 +635,36 @@ static int pass_args(const char *s, size_t n, buf_t *o, int flags)
 static int frac_left(char c) { return strchr(",([{}=&+-<> \\", c) != NULL; }
 static int frac_right(char c) { return strchr(",)]}&=+-<>", c) != NULL; }
 
+/* The end of "a/b" of two integer literals at s[i] (i > 0), or 0. */
+static size_t int_slash(const char *s, size_t n, size_t i, size_t *slash)
+{
+    size_t k = i;
+    while (k < n && ISDIG(s[k]))
+        k++;
+    if (k == i || k + 1 >= n || s[k] != '/' || !ISDIG(s[k + 1]) || !frac_left(s[i - 1]))
+        return 0;
+    *slash = k++;
+    while (k < n && ISDIG(s[k]))
+        k++;
+    return k == n || frac_right(s[k]) || starts(s, n, k, "\\\\") ? k : 0;
+}
+
+/* digits a < digits b, leading zeros aside */
+static int digits_less(const char *a, size_t al, const char *b, size_t bl)
+{
+    while (al > 1 && *a == '0')
+        a++, al--;
+    while (bl > 1 && *b == '0')
+        b++, bl--;
+    return al != bl ? al < bl : memcmp(a, b, al) < 0;
+}
+
+static int put_frac(buf_t *o, const char *num, size_t nl, const char *den, size_t dl)
+{
+    return buf_puts(o, "\\frac{") < 0 || buf_append(o, num, nl) < 0 || buf_puts(o, "}{") < 0 ||
+           buf_append(o, den, dl) < 0 || buf_putc(o, '}') < 0 ? -1 : 0;
+}
+
 static int pass_numbers(const char *s, size_t n, buf_t *o, int flags)
 {
     (void)flags;
@@ -601,12 +705,26 @@ static int pass_numbers(const char *s, size_t n, buf_t *o, int flags)
         size_t m = ie + 1;
         while (fe == ie && m < n && ISDIG(s[m]))
             m++;
+        /* (not after "digit space": "2 5/3" is no mixed number, and as
+         * "2 \frac{5}{3}" it would become one when normalized again) */
         if (fe == ie && ie < n && s[ie] == '/' && m > ie + 1 && (i == 0 || frac_left(s[i - 1])) &&
+            !(i >= 2 && s[i - 1] == ' ' && ISDIG(s[i - 2])) &&
             (m == n || frac_right(s[m]) || starts(s, n, m, "\\\\"))) {
-            if (buf_puts(o, "\\frac{") < 0 || buf_append(o, s + i, ie - i) < 0 ||
-                buf_puts(o, "}{") < 0 || buf_append(o, s + ie + 1, m - ie - 1) < 0 || buf_putc(o, '}') < 0)
+            while (o->len && o->data[o->len - 1] == ' ')
+                o->len--;   /* pass 4 would drop it before the \frac: drop it now, once */
+            if (put_frac(o, s + i, ie - i, s + ie + 1, m - ie - 1) < 0)
                 return -1;
             i = m;
+            continue;
+        }
+        /* "7 3/4": the mixed number 7\frac{3}{4} (what mathexpr reads as
+         * 7 + 3/4), when the fraction is proper */
+        size_t sl, me;
+        if (fe == ie && ie + 1 < n && s[ie] == ' ' && (me = int_slash(s, n, ie + 1, &sl)) &&
+            digits_less(s + ie + 1, sl - ie - 1, s + sl + 1, me - sl - 1)) {
+            if (buf_append(o, s + i, ie - i) < 0 || put_frac(o, s + ie + 1, sl - ie - 1, s + sl + 1, me - sl - 1) < 0)
+                return -1;
+            i = me;
             continue;
         }
         if (buf_append(o, s + i, ie - i) < 0)
@@ -647,6 +765,39 @@ static size_t variable(const char *s, size_t n)
     return k;
 }
 
+/* Entries of the tuple s[0..n) = "(...)", one pair of parentheses around
+ * it all; 0 when it is none. */
+static int tuple_size(const char *s, size_t n)
+{
+    if (n < 2 || s[0] != '(' || s[n - 1] != ')')
+        return 0;
+    int depth = 0, entries = 1;
+    for (size_t k = 0; k < n; k++) {
+        depth += s[k] == '(' || s[k] == '[' || s[k] == '{';
+        depth -= s[k] == ')' || s[k] == ']' || s[k] == '}';
+        if (depth == 0 && k < n - 1)
+            return 0;
+        entries += depth == 1 && s[k] == ',';
+    }
+    return entries;
+}
+
+/* "(p,q) = (3,2)": s[0..lhs) is a tuple of variables only, and the right
+ * side s[lhs+1..n) a tuple of as many entries */
+static int assigned_tuple(const char *s, size_t lhs, size_t n)
+{
+    int size = tuple_size(s, lhs);
+    if (size < 2 || tuple_size(s + lhs + 1, n - lhs - 1) != size)
+        return 0;
+    for (size_t k = 1; k < lhs - 1;) {
+        size_t v = variable(s + k, lhs - 1 - k);
+        if (!v || (k + v < lhs - 1 && s[k + v] != ','))
+            return 0;
+        k += v + 1;
+    }
+    return 1;
+}
+
 static int pass_prefix(const char *s, size_t n, buf_t *o, int flags)
 {
     size_t v = variable(s, n);
@@ -660,8 +811,10 @@ static int pass_prefix(const char *s, size_t n, buf_t *o, int flags)
         const char *eq = memchr(s, '=', n);
         if (eq && !memchr(eq + 1, '=', n - (size_t)(eq + 1 - s)) && eq > s) {
             size_t lhs = (size_t)(eq - s), k = variable(s, lhs);
-            /* f(x) = ... */
+            /* f(x) = ..., (p,q) = ... */
             if (k && k < lhs && s[k] == '(' && s[lhs - 1] == ')' && variable(s + k + 1, lhs - k - 2) == lhs - k - 2)
+                k = lhs;
+            if (assigned_tuple(s, lhs, n))
                 k = lhs;
             /* "x<=..." came as "\le"; a bare "<=" or ">=" is no assignment */
             if (k == lhs) {
@@ -678,6 +831,23 @@ static int pass_prefix(const char *s, size_t n, buf_t *o, int flags)
 
 /* ---- driver ---- */
 
+/* s is "(M)" or "[M]" of one whole matrix M: its \begin ends at n - 1 */
+static int bracketed_matrix(const char *s, size_t n)
+{
+    static const char b[] = "\\begin{pmatrix}", e[] = "\\end{pmatrix}";
+    if (n < sizeof b + sizeof e || !((s[0] == '(' && s[n - 1] == ')') || (s[0] == '[' && s[n - 1] == ']')) ||
+        !starts(s, n, 1, b))
+        return 0;
+    int depth = 0;
+    for (size_t i = 1; i < n - 1; i++) {
+        if (latex_cmd_is(s, n, i, "begin"))
+            depth++;
+        else if (latex_cmd_is(s, n, i, "end") && --depth == 0)
+            return i + sizeof e - 1 == n - 1 && starts(s, n, i, e);
+    }
+    return 0;
+}
+
 static int pass_trim_braces(const char *s, size_t n, buf_t *o, int flags)
 {
     (void)flags;
@@ -685,7 +855,8 @@ static int pass_trim_braces(const char *s, size_t n, buf_t *o, int flags)
         s++, n--;
     while (n && s[n - 1] == ' ')
         n--;
-    while (whole_group(s, n)) {
+    /* "\left(\begin{array}..\end{array}\right)": the parentheses are the matrix's */
+    while (whole_group(s, n) || bracketed_matrix(s, n)) {
         s++;
         n -= 2;
     }

@@ -2,7 +2,9 @@
  *
  *   boxed(text [, {which = "last"|"first"}])   -> string | nil
  *   math(text)                                 -> string | nil
- *       math_normalize of the last box (MATH answers ready to compare)
+ *       math_normalize of extract_math: the final answer of a MATH reply
+ *       (the last box with the boxes joined to it, or an answer stated in
+ *       prose after it), ready to compare
  *   number(text)                               -> string | nil   (GSM8K)
  *   choice(text [, letters = "ABCD"])          -> "A".."Z" | nil (GPQA)
  *   code(text [, entry_point])                 -> string | nil   (HumanEval)
@@ -67,7 +69,7 @@ static int lextract_math(lua_State *L)
     const char *text = check_string(L, 1, fname, "text", &len);
     void **box = call_box(L);
     errno = 0;
-    char *boxed = *box = extract_boxed(text, len, 1, &n);
+    char *boxed = *box = extract_math(text, len, &n);
     if (!boxed)
         return lextract_push(L, box, 0, fname);
     errno = 0;

@@ -1,29 +1,18 @@
-/* vote: the Lua face of vote.c, the table mux.vote.
+/* vote: the C half of mux.vote, the mechanisms the votes of
+ * lua/slmmux/vote.lua stand on (that module is mux.vote, these two its
+ * fields count and search; the decision rules are policy, hence Lua).
  *
  * Answers are Lua arrays of strings in which false (or nil, with an explicit
  * n) marks a sample with no answer; such entries never group, not even
  * with each other. Their length is opts.n, else #answers (use false, not
- * nil, for failures when relying on #). Options common to all:
- *   equiv = "exact" (default: byte equality) | "math" (math_equiv with the
- *           default options) | function(a, b) -> truthy. A function may
- *           not yield; its errors propagate.
+ * nil, for failures when relying on #).
  *
  *   count(answers [, opts])  -> {{answer=, count=, first=}, ...}
  *       groups by count descending, then first appearance; first is the
  *       1-based index of the group's first member (its representative).
- *   mux(per_model [, opts])  -> {answer=, model=, index=, confidence=, reason=,
- *                                per_model = {{model=, answer=, count=, k=, confidence=}, ...}}
- *       per_model = {{model = name, answers = {...} [, n = k]}, ...}.
- *       SLM-MUX Algorithm 1: see vote.h. k counts failed samples.
- *       opts.accuracy = {acc1, acc2, ...} (by position) or {[name] = acc};
- *       missing accuracies are unknown (they lose accuracy tie-breaks).
- *       reason is "confidence", "tie_accuracy", "tie_order" or "no_answer";
- *       with "no_answer", answer, model and index are nil, confidence 0.
- *   majority(answers [, opts])            -> answer, count   (nil, 0 if none)
- *   weighted(answers, weights [, opts])   -> answer, weight  (nil, 0 if none)
- *       weights[i] (numbers) weigh answers[i]; ties go to first appearance.
- *   weighted(per_model [, opts])          -> answer, weight, model
- *       each model's answers weigh that model's confidence (top count / k).
+ *       opts.equiv = "exact" (default: byte equality) | "math" (math_equiv
+ *       with the default options) | function(a, b) -> truthy. A function
+ *       may not yield; its errors propagate. opts.n as above.
  *   search{correct =, wrong =, lambda = 1.0, max_size = #correct}
  *       -> {[size] = {models = {i, ...}, score=, union=, contradiction=}}
  *       correct[m][q] / wrong[m][q]: booleans, model m right / consistently
@@ -31,24 +20,23 @@
  *       models; every row must have the same length. See vote_search.
  * Misuse raises an error naming the argument; unknown options raise.
  *
- * Memory: every array handed to vote.c is a Lua userdata, so an error
+ * Memory: every array handed to group.c is a Lua userdata, so an error
  * raised midway (a bad argument, or an error in a Lua equiv function) leaks
  * nothing. Answer strings are anchored in a private table for the whole
  * call, so an equiv function that edits the caller's arrays cannot free a
- * string vote.c is still comparing. An equiv function runs under lua_pcall:
- * its error is kept and raised once vote.c has returned (vote.c mallocs
- * internally, and a longjmp through it would leak). */
+ * string group.c is still comparing. An equiv function runs under
+ * lua_pcall: its error is kept and raised once vote_count has returned, so
+ * no longjmp crosses C frames that expect to return. */
 #include "bind/bind.h"
 
 #include <limits.h>
-#include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <lauxlib.h>
 
 #include "answers/mathequiv.h"
-#include "answers/vote.h"
+#include "answers/group.h"
+#include "answers/search.h"
 
 typedef struct eqctx {
     lua_State *L;
@@ -95,7 +83,7 @@ static vote_eq_fn eq_of(const eqctx *e)
     return e->kind == EQ_MATH ? eq_math : e->kind == EQ_FUNC ? eq_func : NULL;
 }
 
-/* After a vote.c call: re-raise the equiv function's error, if any. */
+/* After vote_count: re-raise the equiv function's error, if any. */
 static void eq_done(eqctx *e)
 {
     if (e->failed == 2)
@@ -141,11 +129,10 @@ static int get_options(lua_State *L, int arg, const char *fname, const char *con
 }
 
 /* Reads the answers array at idx (length n, or #t when n < 0) into a new
- * userdata array, anchoring each string in the table at anchor (rows
- * offset by base). Pushes the userdata; returns the array. what names the
- * argument in errors (e.g. "answers", "per_model[2].answers"). */
-static vote_answer *read_answers(lua_State *L, int idx, lua_Integer n, int anchor, lua_Integer base,
-                                 const char *fname, const char *what, int *count)
+ * userdata array, anchoring each string in the table at anchor. Pushes the
+ * userdata; returns the array. what names the argument in errors. */
+static vote_answer *read_answers(lua_State *L, int idx, lua_Integer n, int anchor, const char *fname,
+                                 const char *what, int *count)
 {
     if (n < 0)
         n = (lua_Integer)lua_rawlen(L, idx);
@@ -156,7 +143,7 @@ static vote_answer *read_answers(lua_State *L, int idx, lua_Integer n, int ancho
         int t = lua_rawgeti(L, idx, i);
         if (t == LUA_TSTRING) {
             a[i - 1].s = lua_tolstring(L, -1, &a[i - 1].len);
-            lua_rawseti(L, anchor, base + i);
+            lua_rawseti(L, anchor, i);
         } else if (t == LUA_TNIL || (t == LUA_TBOOLEAN && !lua_toboolean(L, -1))) {
             a[i - 1].s = NULL;
             a[i - 1].len = 0;
@@ -191,7 +178,7 @@ static void push_answer(lua_State *L, const vote_answer *a)
         lua_pushnil(L);
 }
 
-/* ---- count, majority, weighted ------------------------------------------------ */
+/* ---- count ---------------------------------------------------------------------- */
 
 static int v_count(lua_State *L)
 {
@@ -204,7 +191,7 @@ static int v_count(lua_State *L)
     lua_newtable(L);
     int anchor = lua_gettop(L);
     int cnt;
-    vote_answer *a = read_answers(L, 1, n, anchor, 0, fname, "answers", &cnt);
+    vote_answer *a = read_answers(L, 1, n, anchor, fname, "answers", &cnt);
     vote_group *g = lua_newuserdatauv(L, sizeof *g * (size_t)(cnt ? cnt : 1), 0);
     int ng = vote_count(a, cnt, eq_of(&e), &e, g);
     eq_done(&e);
@@ -220,229 +207,6 @@ static int v_count(lua_State *L)
         lua_rawseti(L, -2, i + 1);
     }
     return 1;
-}
-
-static int v_majority(lua_State *L)
-{
-    static const char *const fname = "mux.vote.majority";
-    static const char *const names[] = {"equiv", "n", NULL};
-    check_table(L, 1, fname, "answers");
-    eqctx e;
-    int present = get_options(L, 2, fname, names, &e);
-    lua_Integer n = opt_n(L, 2, present, fname);
-    lua_newtable(L);
-    int cnt;
-    vote_answer *a = read_answers(L, 1, n, lua_gettop(L), 0, fname, "answers", &cnt);
-    vote_group w;
-    int r = vote_majority(a, cnt, eq_of(&e), &e, &w);
-    eq_done(&e);
-    if (r < 0) {
-        lua_pushnil(L);
-        lua_pushinteger(L, 0);
-        return 2;
-    }
-    push_answer(L, &a[r]);
-    lua_pushinteger(L, w.count);
-    return 2;
-}
-
-/* One model's entry of per_model: its answers (userdata pushed), name at
- * the returned stack index. */
-typedef struct model_in {
-    vote_answer *a;
-    int k;
-    int name_idx;
-} model_in;
-
-/* Reads per_model (arg 1) into userdata-backed models, anchoring names and
- * answers. Pushes: the anchor table, the models array, then per model its
- * answers userdata and its name. */
-static vote_model *read_models(lua_State *L, const char *fname, int *nm, int *first_name)
-{
-    check_table(L, 1, fname, "per_model");
-    lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
-    if (n > 100000)
-        check_error(L, fname, "per_model has too many entries");
-    lua_newtable(L);
-    int anchor = lua_gettop(L);
-    vote_model *m = lua_newuserdatauv(L, sizeof *m * (size_t)(n ? n : 1), 0);
-    luaL_checkstack(L, (int)n + 10, "too many models");
-    *first_name = lua_gettop(L) + 1;
-    lua_Integer base = 0;
-    for (lua_Integer i = 1; i <= n; i++) {
-        char what[64];
-        snprintf(what, sizeof what, "per_model[%d].answers", (int)i);
-        if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
-            check_error(L, fname, "per_model[%d] must be a table {model=, answers=} (got %s)", (int)i,
-                        luaL_typename(L, -1));
-        int row = lua_gettop(L);
-        int t = lua_getfield(L, row, "model");
-        if (t != LUA_TNIL && t != LUA_TSTRING)
-            check_error(L, fname, "per_model[%d].model must be a string (got %s)", (int)i,
-                        luaL_typename(L, -1));
-        lua_Integer k = -1;
-        if (lua_getfield(L, row, "n") != LUA_TNIL) {
-            char nwhat[64];
-            snprintf(nwhat, sizeof nwhat, "per_model[%d].n", (int)i);
-            k = check_integer(L, -1, fname, nwhat, 0, 1000000);
-        }
-        lua_pop(L, 1);
-        if (lua_getfield(L, row, "answers") != LUA_TTABLE)
-            check_type_error(L, -1, fname, what, "a table");
-        int cnt;
-        m[i - 1].answers = read_answers(L, lua_gettop(L), k, anchor, base, fname, what, &cnt);
-        base += cnt;
-        m[i - 1].k = cnt;
-        m[i - 1].accuracy = NAN;
-        lua_rawsetp(L, anchor, m[i - 1].answers);   /* anchor the userdata */
-        lua_pop(L, 1);                               /* answers table */
-        lua_replace(L, row);                         /* the name takes the row's slot */
-    }
-    *nm = (int)n;
-    return m;
-}
-
-/* opts.accuracy: by position, else by model name. */
-static void read_accuracy(lua_State *L, int arg, int present, vote_model *m, int n, int first_name,
-                          const char *fname)
-{
-    if (!present)
-        return;
-    if (lua_getfield(L, arg, "accuracy") == LUA_TNIL) {
-        lua_pop(L, 1);
-        return;
-    }
-    if (!lua_istable(L, -1))
-        check_type_error(L, -1, fname, "opts.accuracy", "a table");
-    int acc = lua_gettop(L);
-    for (int i = 0; i < n; i++) {
-        int t = lua_rawgeti(L, acc, i + 1);
-        if (t == LUA_TNIL && lua_type(L, first_name + i) == LUA_TSTRING) {
-            lua_pop(L, 1);
-            lua_pushvalue(L, first_name + i);
-            t = lua_rawget(L, acc);
-        }
-        if (t == LUA_TNUMBER)
-            m[i].accuracy = lua_tonumber(L, -1);
-        else if (t != LUA_TNIL)
-            check_error(L, fname, "opts.accuracy of model %d must be a number (got %s)", i + 1,
-                        luaL_typename(L, -1));
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-}
-
-static int v_mux(lua_State *L)
-{
-    static const char *const fname = "mux.vote.mux";
-    static const char *const names[] = {"equiv", "accuracy", NULL};
-    eqctx e;
-    int present = get_options(L, 2, fname, names, &e);
-    int n, first_name;
-    vote_model *m = read_models(L, fname, &n, &first_name);
-    read_accuracy(L, 2, present, m, n, first_name, fname);
-    vote_pick *picks = lua_newuserdatauv(L, sizeof *picks * (size_t)(n ? n : 1), 0);
-    vote_mux_result r;
-    if (vote_mux(m, n, eq_of(&e), &e, picks, &r) < 0)
-        return check_error(L, fname, "not enough memory");
-    eq_done(&e);
-    lua_createtable(L, 0, 6);
-    if (r.model >= 0) {
-        push_answer(L, &m[r.model].answers[r.answer]);
-        lua_setfield(L, -2, "answer");
-        lua_pushvalue(L, first_name + r.model);
-        lua_setfield(L, -2, "model");
-        lua_pushinteger(L, r.model + 1);
-        lua_setfield(L, -2, "index");
-    }
-    lua_pushnumber(L, r.confidence);
-    lua_setfield(L, -2, "confidence");
-    lua_pushstring(L, vote_reason_name(r.reason));
-    lua_setfield(L, -2, "reason");
-    lua_createtable(L, n, 0);
-    for (int i = 0; i < n; i++) {
-        lua_createtable(L, 0, 5);
-        lua_pushvalue(L, first_name + i);
-        lua_setfield(L, -2, "model");
-        if (picks[i].answer >= 0) {
-            push_answer(L, &m[i].answers[picks[i].answer]);
-            lua_setfield(L, -2, "answer");
-        }
-        lua_pushinteger(L, picks[i].count);
-        lua_setfield(L, -2, "count");
-        lua_pushinteger(L, picks[i].k);
-        lua_setfield(L, -2, "k");
-        lua_pushnumber(L, picks[i].confidence);
-        lua_setfield(L, -2, "confidence");
-        lua_rawseti(L, -2, i + 1);
-    }
-    lua_setfield(L, -2, "per_model");
-    return 1;
-}
-
-/* weighted(per_model [, opts]): confidence-weighted majority over models. */
-static int v_weighted_models(lua_State *L)
-{
-    static const char *const fname = "mux.vote.weighted";
-    static const char *const names[] = {"equiv", NULL};
-    eqctx e;
-    get_options(L, 2, fname, names, &e);
-    int n, first_name;
-    vote_model *m = read_models(L, fname, &n, &first_name);
-    int ans;
-    vote_group w;
-    int r = vote_weighted_models(m, n, eq_of(&e), &e, &ans, &w);
-    eq_done(&e);
-    if (r < 0) {
-        lua_pushnil(L);
-        lua_pushnumber(L, 0);
-        return 2;
-    }
-    push_answer(L, &m[r].answers[ans]);
-    lua_pushnumber(L, w.weight);
-    lua_pushvalue(L, first_name + r);
-    return 3;
-}
-
-static int v_weighted(lua_State *L)
-{
-    static const char *const fname = "mux.vote.weighted";
-    check_table(L, 1, fname, "answers");
-    /* a list of {model=, answers=} rows: the per-model form, opts at 2 */
-    if (lua_rawgeti(L, 1, 1) == LUA_TTABLE) {
-        lua_pop(L, 1);
-        return v_weighted_models(L);
-    }
-    lua_pop(L, 1);
-    static const char *const names[] = {"equiv", "n", NULL};
-    check_table(L, 2, fname, "weights");
-    eqctx e;
-    int present = get_options(L, 3, fname, names, &e);
-    lua_Integer n = opt_n(L, 3, present, fname);
-    lua_newtable(L);
-    int cnt;
-    vote_answer *a = read_answers(L, 1, n, lua_gettop(L), 0, fname, "answers", &cnt);
-    double *w = lua_newuserdatauv(L, sizeof *w * (size_t)(cnt ? cnt : 1), 0);
-    for (int i = 0; i < cnt; i++) {
-        int t = lua_rawgeti(L, 2, i + 1);
-        if (t != LUA_TNUMBER && a[i].s)
-            check_error(L, fname, "weights[%d] must be a number (got %s)", i + 1, luaL_typename(L, -1));
-        w[i] = t == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
-        if (!isfinite(w[i]))
-            check_error(L, fname, "weights[%d] must be finite", i + 1);
-        lua_pop(L, 1);
-    }
-    vote_group g;
-    int r = vote_weighted(a, w, cnt, eq_of(&e), &e, &g);
-    eq_done(&e);
-    if (r < 0) {
-        lua_pushnil(L);
-        lua_pushnumber(L, 0);
-        return 2;
-    }
-    push_answer(L, &a[r]);
-    lua_pushnumber(L, g.weight);
-    return 2;
 }
 
 #define VOTE_SEARCH "mux.vote.search"
@@ -549,8 +313,7 @@ static int v_search(lua_State *L)
 
 void lvote_register(lua_State *L)
 {
-    static const luaL_Reg funcs[] = {{"count", v_count}, {"mux", v_mux}, {"majority", v_majority},
-                                     {"weighted", v_weighted}, {"search", v_search}, {NULL, NULL}};
+    static const luaL_Reg funcs[] = {{"count", v_count}, {"search", v_search}, {NULL, NULL}};
     luaL_newlib(L, funcs);
     lua_setfield(L, -2, "vote");
 }

@@ -15,7 +15,7 @@
 #include "base/buf.h"
 #include "answers/extract.h"
 #include "base/oom.h"
-#include "answers/vote.h"
+#include "answers/search.h"
 
 /* The generated text must be whole: a buffer that cannot grow ends the run. */
 #define PUT(call) do { if ((call) < 0) oom_abort(0); } while (0)
@@ -161,6 +161,18 @@ static long pass_number(const corpus *c)
     return found;
 }
 
+static long pass_math(const corpus *c)
+{
+    long found = 0;
+    for (int i = 0; i < c->n; i++) {
+        size_t n;
+        char *r = extract_math(c->text.data + c->off[i], c->off[i + 1] - c->off[i], &n);
+        found += r != NULL;
+        free(r);
+    }
+    return found;
+}
+
 static long pass_choice(const corpus *c)
 {
     long found = 0;
@@ -224,11 +236,16 @@ int main(int argc, char **argv)
     measure("boxed (first)", &math, pass_boxed_first);
     measure("number (GSM8K mix)", &gsm, pass_number);
     measure("number (MATH replies)", &math, pass_number);
+    measure("math (MATH replies)", &math, pass_math);
     measure("choice (GPQA mix)", &gpqa, pass_choice);
-    /* worst cases: no box anywhere (the whole reply is scanned), and no
-     * anchor for the number (all rules tried, then the last number) */
+    /* worst cases: no box anywhere (the whole reply is scanned), no
+     * anchor for the number (all rules tried, then the last number), no
+     * box for extract_math (its prose anchors searched), and no letter for
+     * the choice (every tier and heuristic tried) */
     measure("boxed (last), no box", &gpqa, pass_boxed_last);
     measure("number, no anchor", &gpqa, pass_number);
+    measure("math, no box", &gpqa, pass_math);
+    measure("choice, no letter", &math, pass_choice);
     bench_search();
     extract_cleanup();
     buf_free(&math.text);

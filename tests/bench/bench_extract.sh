@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Extraction throughput (boxed, number, choice) on >= 100 MB of synthetic
+# Extraction throughput (boxed, number, math, choice) on >= 100 MB of synthetic
 # model replies per extractor, and the time of vote_search over every subset
 # of 20 models x 500 questions. One core, median of 3 runs. Figures only:
 # targets are >= 300 MB/s for boxed and number, < 1 s for the search.

@@ -1,12 +1,11 @@
--- Load for bench_vote.sh: µs per SLM-MUX decision of the Lua Algorithm 1
--- (slmmux.vote.mux) and of the C one (mux.vote.mux) on the same cases. One
--- case per MATH-500 problem: each model's k answers drawn from the
--- normalized reference (3 in 6), two near misses of it and a failed sample,
--- so groups form as they do in a run. CPU time (os.clock). Prints one line
--- per setting:  equiv=E k=K models=M lua_us=X c_us=Y
+-- Load for bench_vote.sh: µs per SLM-MUX decision of mux.vote.mux (the
+-- Lua Algorithm 1, grouping through the C mux.vote.count). One case per
+-- MATH-500 problem: each model's k answers drawn from the normalized
+-- reference (3 in 6), two near misses of it and a failed sample, so groups
+-- form as they do in a run. CPU time (os.clock). Prints one line per
+-- setting:  equiv=E k=K models=M us=X
 -- -s reps=N (passes over the 500 cases per setting, default 4)
 local mux = require "slmmux"
-local vote = require "slmmux.vote"
 local math_answers = require "slmmux.sim.tasks.math"
 local math_task = require "slmmux.tasks.math"
 
@@ -49,11 +48,9 @@ for _, setting in ipairs({{3, 2, "math"}, {3, 5, "math"}, {9, 2, "math"}, {9, 5,
     {3, 2, "exact"}, {9, 5, "exact"}}) do
   local k, models, equiv = setting[1], setting[2], setting[3]
   local list, opts = cases(k, models, equiv)
-  for _, pm in ipairs(list) do   -- the same decisions, or the figures compare nothing
-    local l, c = vote.mux(pm, opts), mux.vote.mux(pm, opts)
-    assert(l.model == c.model and l.answer == c.answer and l.reason == c.reason, "decisions differ")
+  for _, pm in ipairs(list) do   -- a decision each, or the figures time nothing
+    assert(mux.vote.mux(pm, opts).reason ~= "no_answer", "no decision")
   end
-  local lua_us, c_us = time_us(vote.mux, list, opts), time_us(mux.vote.mux, list, opts)
-  print(string.format("equiv=%s k=%d models=%d lua_us=%.3f c_us=%.3f", equiv, k, models,
-    lua_us, c_us))
+  print(string.format("equiv=%s k=%d models=%d us=%.3f", equiv, k, models,
+    time_us(mux.vote.mux, list, opts)))
 end

@@ -1,6 +1,7 @@
 /* test_extract: each extraction rule on replies shaped like real model
  * output (Qwen, Llama, Mistral, Gemma), and the traps around each rule. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@
 } while (0)
 
 #define BOXED(s, last, want) EXPECT(extract_boxed(s, strlen(s), last, &n_), want)
+#define MATH(s, want) EXPECT(extract_math(s, strlen(s), &n_), want)
 #define NUMBER(s, want) EXPECT(extract_number(s, strlen(s), &n_), want)
 #define CODE(s, ep, want) EXPECT(extract_code(s, strlen(s), ep, &n_), want)
 #define CHOICE(s, want) CHECK_MSG(extract_choice(s, strlen(s), NULL) == (want), "got '%c' for: %s", \
@@ -89,6 +91,78 @@ static void test_boxed_text_with_nul_bytes(void)
     CHECK_STR(g, "7");
     CHECK(n == 1);
     free(g);
+}
+
+static void test_math_boxes_one_per_solution(void)
+{
+    MATH("The solutions are $x = \\boxed{2}$ or $x = \\boxed{-3}$.", "2, -3");
+    MATH("$\\boxed{1}, \\boxed{2}, \\boxed{3}$", "1, 2, 3");
+    MATH("\\[\\boxed{x=1} \\text{ and } \\boxed{x=2}\\]", "x=1, x=2");
+    MATH("$x_1 = \\boxed{4}$; $x_2 = \\boxed{5}$", "4, 5");
+    MATH("\\boxed{5} \\quad \\boxed{5}", "5");                /* the same text once */
+    MATH("\\boxed{(1,2)} \\\\ \\boxed{(3,4)}", "(1,2), (3,4)");
+    /* prose between two boxes: the earlier one is an intermediate result */
+    MATH("First $\\boxed{4}$. Then we double it to get $\\boxed{8}$.", "8");
+    MATH("So $a = \\boxed{2}$ so that $b = \\boxed{3}$", "3");
+    MATH("\\boxed{2}, so \\boxed{3}", "3");
+    MATH("$\\boxed{2} + \\boxed{3}$", "3");                  /* a formula is no joiner */
+    MATH("\\boxed{2} and \\boxed{3", NULL);                   /* cut off: unknown */
+    MATH("no box and no answer here", NULL);
+    MATH("", NULL);
+    {
+        /* at most EXTRACT_MAX_BOXES boxes are joined */
+        char t[1024] = "", want[256] = "";
+        for (int k = 0; k <= EXTRACT_MAX_BOXES; k++) {
+            snprintf(t + strlen(t), sizeof t - strlen(t), "%s\\boxed{%d}", k ? ", " : "", k);
+            if (k > 0)
+                snprintf(want + strlen(want), sizeof want - strlen(want), "%s%d", k > 1 ? ", " : "", k);
+        }
+        MATH(t, want);
+    }
+}
+
+static void test_math_prose_answers(void)
+{
+    MATH("So the answer is $\\frac{1}{2}$.", "\\frac{1}{2}");
+    MATH("Final Answer: The final answer is $5$. I hope it is correct.", "5");
+    MATH("**Final Answer:** x = 3", "x = 3");
+    MATH("The answer is 12 apples.\nI hope this answer is helpful.", "12 apples");
+    MATH("The answer is $$\\frac{3}{4}$$", "\\frac{3}{4}");
+    MATH("Answer: \\(x^2+1\\)", "x^2+1");
+    MATH("the answer is Evelyn.", "Evelyn");
+    MATH("The final answer is 2, 3, and 4.", "2, 3, and 4");
+    MATH("the answer is 5, which is odd", "5");
+    MATH("The answer is -\\frac{7}{2}", "-\\frac{7}{2}");
+    /* a box, when there is one, is the answer: prose after it is a check */
+    MATH("The answer is $\\boxed{7}$.", "7");
+    MATH("So $\\boxed{44}$.\n\nWe may check our answer: $17\\cdot 44 = 748$.", "44");
+    MATH("We find $\\boxed{5}$. Checking, the answer is $5$ again.", "5");
+    MATH("\\boxed{5}\n\nThe answer is above.", "5");
+    /* a label heads its line (or follows "final"); a verb may follow "answer" anywhere */
+    MATH("We may check our answer: $17\\cdot 44 = 748$.", NULL);
+    MATH("Our answer is $44$.", "44");
+    MATH("### Answer: 12", "12");
+    /* prose that is no answer, and never an intermediate number */
+    MATH("Thus the answer is not obvious.", NULL);
+    MATH("To find the answer: we add 2 and 3, getting 5.", NULL);
+    MATH("We get 5 and 7, so 12 in total.", NULL);
+    MATH("The answer is that both work.", NULL);
+    MATH("The answer is $5", NULL);                      /* the formula never closes */
+    MATH("The answer choices are 3 and 4", NULL);
+}
+
+static void test_number_bare_fraction(void)
+{
+    NUMBER("So she ate \\frac{3}{4} of the pie", "0.75");
+    NUMBER("So she ate $\\dfrac{3}{4}$ of the pie", "0.75");
+    NUMBER("each gets \\frac34", "0.75");
+    NUMBER("a loss of -\\frac{1}{2}", "-0.5");
+    NUMBER("\\frac{10}{4} cups", "2.5");
+    NUMBER("\\frac{1}{3} of them", "1/3");
+    NUMBER("\\boxed{\\frac34}", "0.75");
+    NUMBER("The answer is \\frac34.", "0.75");
+    NUMBER("the ratio \\frac{a}{4}", "4");              /* no integer fraction */
+    NUMBER("x_{\\frac{1}{2}} = 7", "7");
 }
 
 static void test_number_hash_format_first(void)
@@ -225,6 +299,39 @@ static void test_choice_prose_is_not_an_answer(void)
     CHOICE("", 0);
 }
 
+static void test_choice_in_prose(void)
+{
+    CHOICE("The lifetime gives 10^-4 eV, which is B.", 'B');
+    CHOICE("This matches the second spectrum, which corresponds to option (C).", 'C');
+    CHOICE("Therefore option B", 'B');
+    CHOICE("Therefore, option B.", 'B');
+    CHOICE("Answer \xe2\x80\x93 B", 'B');             /* en dash */
+    CHOICE("Answer \xe2\x80\x94 C", 'C');             /* em dash */
+    CHOICE("Answer - D", 'D');
+    CHOICE("Answer \xe2\x88\x92 A", 'A');             /* minus sign */
+    CHOICE("Of the four values, the closest is C.", 'C');
+    CHOICE("Hence (C) fits both constraints.", 'C');
+    CHOICE("Both A and B are wrong, so D.", 'D');
+    CHOICE("Option B can be ruled out, so C.", 'C');
+    CHOICE("I rule out A. Therefore C.", 'C');
+}
+
+static void test_choice_never_a_rejected_or_math_letter(void)
+{
+    CHOICE("Therefore option B is wrong.", 0);
+    CHOICE("Hence (C) is not correct.", 0);
+    CHOICE("which is not B", 0);
+    CHOICE("Thus, not B", 0);
+    CHOICE("so A is clearly incorrect", 0);
+    CHOICE("so $B$ must hold", 0);
+    CHOICE("We get x, which is $B$ in the formula", 0);
+    CHOICE("so \\Delta E is large", 0);
+    CHOICE("the answer - a bit more work is needed", 0);
+    CHOICE("Thus A reaction occurs", 0);
+    CHOICE("which is A good sign", 0);
+    CHOICE("the closest is a matter of taste", 0);
+}
+
 static void test_choice_respects_letters(void)
 {
     /* E is outside ABCD: ignored, the earlier valid answer stands */
@@ -297,13 +404,14 @@ static void test_code_nested_and_async_defs(void)
  * "" or a length that disagrees with the string. */
 static void check_all_extractors(const char *t, size_t len, int *bad)
 {
-    char *r[4];
-    size_t n[4] = {0, 0, 0, 0};
+    char *r[5];
+    size_t n[5] = {0, 0, 0, 0, 0};
     r[0] = extract_boxed(t, len, 1, &n[0]);
     r[1] = extract_boxed(t, len, 0, &n[1]);
     r[2] = extract_number(t, len, &n[2]);
     r[3] = extract_code(t, len, "f", &n[3]);
-    for (int i = 0; i < 4; i++) {
+    r[4] = extract_math(t, len, &n[4]);
+    for (int i = 0; i < 5; i++) {
         if (r[i] && (n[i] == 0 || r[i][n[i]] != '\0'))
             (*bad)++;
         free(r[i]);
@@ -313,6 +421,48 @@ static void check_all_extractors(const char *t, size_t len, int *bad)
         (*bad)++;
 }
 
+/* s = n copies of unit, NUL-terminated (s has room for n * strlen(unit) + 1) */
+static char *repeated(const char *unit, size_t n)
+{
+    size_t ul = strlen(unit);
+    char *s = xmalloc(n * ul + 1);
+    for (size_t k = 0; k < n; k++)
+        memcpy(s + k * ul, unit, ul);
+    s[n * ul] = 0;
+    return s;
+}
+
+/* hostile replies for each new rule: the work stays linear in the reply
+ * (a few passes over 1 MB each) */
+static void test_new_rules_on_hostile_replies(void)
+{
+    char *t = repeated("\\boxed{1} and ", 70000);
+    MATH(t, "1");                                        /* 70000 joined boxes, one text */
+    free(t);
+    t = repeated("\\boxed{1} so ", 70000);
+    MATH(t, "1");
+    free(t);
+    t = repeated("the answer is ", 70000);
+    MATH(t, NULL);
+    free(t);
+    t = repeated("Final Answer: ", 70000);
+    MATH(t, NULL);
+    free(t);
+    t = repeated("\\frac{1}{", 100000);
+    NUMBER(t, "1");
+    free(t);
+    t = repeated("\\frac{12}{34}", 70000);
+    NUMBER(t, "6/17");
+    free(t);
+    const char *units[] = {"which is ", "so ", "Therefore option ", "the closest is ", "Answer \xe2\x80\x93 ",
+                           "B is wrong, ", "not B "};
+    for (size_t k = 0; k < sizeof units / sizeof *units; k++) {
+        t = repeated(units[k], 1000000 / strlen(units[k]));
+        CHECK_MSG(extract_choice(t, strlen(t), "ABCD") == 0 || k == 5, "unit %zu", k);
+        free(t);
+    }
+}
+
 static void test_truncated_and_random_replies_are_safe(void)
 {
     const char *replies[] = {
@@ -320,6 +470,8 @@ static void test_truncated_and_random_replies_are_safe(void)
         "**Answer:** (B)\n##Answer: C##\n\\boxed{\\text{(D)}} so (A) is correct\nB\n",
         "```python\ndef f(x):\n    return x\n```\n````\n```py\ndef f(y):",
         "The answer is \\boxed 5. A: 3\n−12 .5 6/4 \\dfrac{3}{8} $1,000.00",
+        "$x = \\boxed{2}$ or $x_1 = \\boxed{-3}$; Final Answer: The final answer is $\\frac34$. so D \\frac12",
+        "Answer \xe2\x80\x93 B, which is not C; the closest is (D) so A is wrong\nTherefore option B",
     };
     int bad = 0;
     for (size_t k = 0; k < sizeof replies / sizeof *replies; k++) {
@@ -356,6 +508,9 @@ int main(void)
     test_boxed_fbox_and_space_forms();
     test_boxed_skips_empty_and_other_commands();
     test_boxed_text_with_nul_bytes();
+    test_math_boxes_one_per_solution();
+    test_math_prose_answers();
+    test_number_bare_fraction();
     test_number_hash_format_first();
     test_number_boxed();
     test_number_answer_is();
@@ -368,6 +523,8 @@ int main(void)
     test_choice_last_explicit_wins();
     test_choice_heuristics();
     test_choice_prose_is_not_an_answer();
+    test_choice_in_prose();
+    test_choice_never_a_rejected_or_math_letter();
     test_choice_respects_letters();
     test_code_block_defining_entry_point();
     test_code_prefers_last_defining_block();
@@ -376,6 +533,7 @@ int main(void)
     test_code_unclosed_block_runs_to_end();
     test_code_raw_text_and_empty();
     test_code_nested_and_async_defs();
+    test_new_rules_on_hostile_replies();
     test_truncated_and_random_replies_are_safe();
     extract_cleanup();
     return check_report();

@@ -28,6 +28,12 @@ raises("mux.extract.boxed: opts must be a table (got string)", ex.boxed, reply, 
 local m = ex.math("so the answer is $\\boxed{ 42 }$")
 assert(type(m) == "string" and #m > 0 and m:find("42"), tostring(m))
 assert(ex.math("no box at all") == nil)
+-- one box per solution, joined; prose only when there is no box
+assert(ex.math("$x = \\boxed{2}$ or $x = \\boxed{-3}$") == "2,-3")
+assert(ex.math("First $\\boxed{4}$. Then doubling gives $\\boxed{8}$.") == "8")
+assert(ex.math("Final Answer: The final answer is $\\dfrac12$. I hope it is correct.") == "\\frac{1}{2}")
+assert(ex.math("The answer is not obvious.") == nil)
+assert(ex.math("$\\boxed{44}$. We may check our answer: $17 \\cdot 44 = 748$.") == "44")
 raises("mux.extract.math: text must be a string (got table)", ex.math, {})
 
 -- number

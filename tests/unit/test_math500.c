@@ -2,7 +2,9 @@
  *  1. every problem's `answer` is equivalent to the last \boxed{} of its
  *     `solution` (extract_boxed), to the first one (number_theory/459
  *     boxes "15\frac{39}{40}" first), to itself and to its own
- *     normalized form;
+ *     normalized form, and to the final answer extract_math reads from the
+ *     solution (which joins "\boxed{15\frac{39}{40}},$ or $\boxed{\frac{639}{40}}"
+ *     of that problem into one answer, and must join no other two);
  *  2. no two problems whose answers differ after normalization are judged
  *     equivalent, except the pairs listed in same_math below (the same
  *     answer written two ways in the dataset).
@@ -83,7 +85,7 @@ int main(int argc, char **argv)
 
     /* 1. answer vs the solution's last box */
     double t0 = now_s();
-    int ok = 0, bad = 0;
+    int ok = 0, bad = 0, final_ok = 0;
     size_t i = 0;
     for (const json_value *p = root->child; p && i < n; p = p->next, i++) {
         size_t slen;
@@ -109,11 +111,20 @@ int main(int argc, char **argv)
             printf("FAIL %s: answer %s, last box %s, first box %s, normalized %s\n", items[i].id, a,
                    box ? box : "(none)", first ? first : "(none)", nm ? nm : "(none)");
         }
+        size_t mlen;
+        char *final = extract_math(sol, slen, &mlen);
+        if (final && math_equiv(a, al, final, mlen, NULL) && math_equiv(final, mlen, a, al, NULL))
+            final_ok++;
+        else
+            printf("FAIL %s: answer %s, extract_math %s\n", items[i].id, a, final ? final : "(none)");
+        free(final);
         free(box);
         free(first);
     }
-    printf("answer == last box: %d/%zu (%.3f s)\n", ok, n, now_s() - t0);
+    printf("answer == last box: %d/%zu, == extract_math(solution): %d/%zu (%.3f s)\n", ok, n, final_ok, n,
+           now_s() - t0);
     CHECK(bad == 0 && ok == 500);
+    CHECK(final_ok == 500);
 
     /* 2. distinct answers must stay distinct */
     t0 = now_s();

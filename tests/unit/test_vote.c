@@ -1,5 +1,6 @@
-/* test_vote: grouping, SLM-MUX Algorithm 1 with its tie rules, majority
- * votes, and the subset search against a brute-force reference. */
+/* test_vote: grouping (vote_count) and the subset search against a
+ * brute-force reference, the C half of mux.vote. The decision rules are
+ * Lua's: tests/unit/test_vote_lua.lua. */
 #include <ctype.h>
 #include <math.h>
 #include <stdint.h>
@@ -8,145 +9,34 @@
 
 #include "check.h"
 #include "base/oom.h"
-#include "answers/vote.h"
+#include "answers/group.h"
+#include "answers/search.h"
 
 #define MAXA 16
 
-/* A model built from C strings (NULL = failed sample). */
-typedef struct tmodel {
+/* Answers from C strings (NULL = failed sample). */
+typedef struct tanswers {
     vote_answer a[MAXA];
-} tmodel;
+    int k;
+} tanswers;
 
-static vote_model mk(tmodel *t, double acc, int k, const char *const *s)
+static tanswers mk(int k, const char *const *s)
 {
+    tanswers t;
     for (int i = 0; i < k; i++) {
-        t->a[i].s = s[i];
-        t->a[i].len = s[i] ? strlen(s[i]) : 0;
+        t.a[i].s = s[i];
+        t.a[i].len = s[i] ? strlen(s[i]) : 0;
     }
-    vote_model m = {t->a, k, acc};
-    return m;
+    t.k = k;
+    return t;
 }
 
-#define MODEL(t, acc, ...) mk(&(t), acc, (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)), \
-                              (const char *[]){__VA_ARGS__})
-
-static vote_mux_result run_mux(vote_model *m, int n, vote_pick *picks)
-{
-    vote_mux_result r;
-    CHECK(vote_mux(m, n, NULL, NULL, picks, &r) == 0);
-    return r;
-}
-
-static void test_mux_single_model_takes_its_top_group(void)
-{
-    tmodel t0;
-    vote_model m[1] = {MODEL(t0, 0.5, "A", "B", "B")};
-    vote_pick p[1];
-    vote_mux_result r = run_mux(m, 1, p);
-    CHECK(r.model == 0 && r.answer == 1 && r.reason == VOTE_CONFIDENCE);
-    CHECK(fabs(r.confidence - 2.0 / 3) < 1e-12);
-    CHECK(p[0].count == 2 && p[0].k == 3 && p[0].answer == 1);
-}
-
-static void test_mux_highest_confidence_wins(void)
-{
-    tmodel t0, t1;
-    vote_model m[2] = {MODEL(t0, 0.9, "1", "2", "3"), MODEL(t1, 0.1, "5", "5", "5")};
-    vote_mux_result r = run_mux(m, 2, NULL);
-    CHECK(r.model == 1 && r.answer == 0 && r.reason == VOTE_CONFIDENCE && r.confidence == 1.0);
-}
-
-static void test_mux_confidence_tie_goes_to_accuracy(void)
-{
-    /* the worked example of the SLM-MUX project page: 2/3 vs 2/3 vs 1/3 */
-    tmodel t0, t1, t2;
-    vote_model m[3] = {MODEL(t0, 0.4, "A", "A", "B"), MODEL(t1, 0.6, "B", "C", "B"),
-                       MODEL(t2, 0.9, "A", "B", "C")};
-    vote_mux_result r = run_mux(m, 3, NULL);
-    CHECK(r.model == 1 && r.answer == 0 && r.reason == VOTE_TIE_ACCURACY);
-    CHECK_STR(vote_reason_name(r.reason), "tie_accuracy");
-}
-
-static void test_mux_accuracy_tie_goes_to_order(void)
-{
-    tmodel t0, t1;
-    vote_model m[2] = {MODEL(t0, 0.5, "X", "X", "Y"), MODEL(t1, 0.5, "Y", "Y", "X")};
-    vote_mux_result r = run_mux(m, 2, NULL);
-    CHECK(r.model == 0 && r.answer == 0 && r.reason == VOTE_TIE_ORDER);
-    CHECK_STR(vote_reason_name(r.reason), "tie_order");
-}
-
-static void test_mux_unknown_accuracies_tie_by_order(void)
-{
-    tmodel t0, t1;
-    vote_model m[2] = {MODEL(t0, NAN, "X", "Y"), MODEL(t1, -1, "Y", "X")};
-    vote_mux_result r = run_mux(m, 2, NULL);
-    CHECK(r.model == 0 && r.reason == VOTE_TIE_ORDER);
-}
-
-static void test_mux_known_accuracy_beats_unknown(void)
-{
-    tmodel t0, t1;
-    vote_model m[2] = {MODEL(t0, NAN, "X", "X"), MODEL(t1, 0.05, "Y", "Y")};
-    vote_mux_result r = run_mux(m, 2, NULL);
-    CHECK(r.model == 1 && r.reason == VOTE_TIE_ACCURACY);
-}
-
-static void test_mux_best_accuracy_shared_by_later_models(void)
-{
-    /* three-way confidence tie; the best accuracy is shared by models 1
-     * and 2, so the earlier of those two wins, by order */
-    tmodel t0, t1, t2;
-    vote_model m[3] = {MODEL(t0, 0.3, "a", "b"), MODEL(t1, 0.7, "c", "d"), MODEL(t2, 0.7, "e", "f")};
-    vote_mux_result r = run_mux(m, 3, NULL);
-    CHECK(r.model == 1 && r.reason == VOTE_TIE_ORDER);
-}
-
-static void test_mux_all_null_model_cannot_win(void)
-{
-    tmodel t0, t1;
-    vote_model m[2] = {MODEL(t0, 0.99, NULL, NULL, NULL), MODEL(t1, 0.01, "x", NULL, "y")};
-    vote_pick p[2];
-    vote_mux_result r = run_mux(m, 2, p);
-    CHECK(r.model == 1 && r.answer == 0 && r.reason == VOTE_CONFIDENCE);
-    CHECK(fabs(r.confidence - 1.0 / 3) < 1e-12);
-    CHECK(p[0].count == 0 && p[0].answer == -1 && p[0].confidence == 0 && p[0].k == 3);
-}
-
-static void test_mux_all_null_everywhere_is_no_answer(void)
-{
-    tmodel t0, t1;
-    vote_model m[2] = {MODEL(t0, 0.5, NULL, NULL), MODEL(t1, 0.7, NULL)};
-    vote_mux_result r = run_mux(m, 2, NULL);
-    CHECK(r.model == -1 && r.answer == -1 && r.reason == VOTE_NO_ANSWER && r.confidence == 0);
-    CHECK_STR(vote_reason_name(r.reason), "no_answer");
-    CHECK(run_mux(m, 0, NULL).reason == VOTE_NO_ANSWER);
-}
-
-static void test_mux_failed_samples_count_in_k(void)
-{
-    /* "7" once out of 2 samples is 1/2, below 2/3; were failures dropped
-     * from k, model 0 would be 1/1 and win */
-    tmodel t0, t1;
-    vote_model m[2] = {MODEL(t0, 0.9, "7", NULL), MODEL(t1, 0.1, "8", "8", "9")};
-    vote_mux_result r = run_mux(m, 2, NULL);
-    CHECK(r.model == 1 && r.reason == VOTE_CONFIDENCE);
-}
-
-static void test_mux_confidence_compared_as_fractions(void)
-{
-    /* 3/9 and 1/3 are the same confidence, even with different k */
-    tmodel t0, t1;
-    vote_model m[2] = {MODEL(t0, 0.2, "a", "b", "c"),
-                       MODEL(t1, 0.8, "z", "z", "z", "y", "x", "w", "v", "u", "t")};
-    vote_mux_result r = run_mux(m, 2, NULL);
-    CHECK(r.model == 1 && r.reason == VOTE_TIE_ACCURACY && r.answer == 0);
-}
+#define ANSWERS(...) mk((int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)), \
+                        (const char *[]){__VA_ARGS__})
 
 static int caseless(const char *a, size_t al, const char *b, size_t bl, void *ud)
 {
-    int *calls = ud;
-    (*calls)++;
+    ++*(int *)ud;
     if (al != bl)
         return 0;
     for (size_t i = 0; i < al; i++)
@@ -155,112 +45,61 @@ static int caseless(const char *a, size_t al, const char *b, size_t bl, void *ud
     return 1;
 }
 
-static void test_mux_uses_the_equality_callback(void)
-{
-    tmodel t0, t1;
-    vote_model m[2] = {MODEL(t0, 0.1, "y", "x", "X"), MODEL(t1, 0.9, "p", "q", "p")};
-    int calls = 0;
-    vote_mux_result r;
-    CHECK(vote_mux(m, 2, caseless, &calls, NULL, &r) == 0);
-    CHECK(calls > 0);
-    CHECK(r.model == 1 && r.reason == VOTE_TIE_ACCURACY);   /* 2/3 each with the callback */
-    m[1].accuracy = 0.05;
-    CHECK(vote_mux(m, 2, caseless, &calls, NULL, &r) == 0);
-    CHECK(r.model == 0 && r.answer == 1 && r.reason == VOTE_TIE_ACCURACY);
-    CHECK(vote_mux(m, 2, NULL, NULL, NULL, &r) == 0);       /* bytes: "x" != "X" */
-    CHECK(r.model == 1 && r.reason == VOTE_CONFIDENCE);
-}
-
-static void test_mux_select_already_grouped(void)
-{
-    vote_top tops[3] = {{2, 4, 0.5}, {1, 2, 0.6}, {0, 4, 0.9}};
-    vote_mux_result r;
-    vote_mux_select(tops, 3, &r);
-    CHECK(r.model == 1 && r.reason == VOTE_TIE_ACCURACY && r.answer == -1 && r.confidence == 0.5);
-    vote_top zero_k[2] = {{0, 0, 0.5}, {1, 3, NAN}};
-    vote_mux_select(zero_k, 2, &r);
-    CHECK(r.model == 1 && r.reason == VOTE_CONFIDENCE);
-}
-
 static void test_count_orders_by_count_then_first(void)
 {
-    tmodel t;
-    vote_model m = MODEL(t, 0, "b", NULL, "a", "a", "c", "b", NULL, "d", "d", "d");
+    tanswers t = ANSWERS("b", NULL, "a", "a", "c", "b", NULL, "d", "d", "d");
     vote_group g[10];
-    int n = vote_count(m.answers, m.k, NULL, NULL, g);
+    int n = vote_count(t.a, t.k, NULL, NULL, g);
     CHECK(n == 4);
     CHECK(g[0].first == 7 && g[0].count == 3);     /* d */
     CHECK(g[1].first == 0 && g[1].count == 2);     /* b before a: first appearance */
     CHECK(g[2].first == 2 && g[2].count == 2);     /* a */
     CHECK(g[3].first == 4 && g[3].count == 1);     /* c */
-    CHECK(g[0].weight == 3);
 }
 
 static void test_count_nulls_never_group(void)
 {
-    tmodel t;
-    vote_model m = MODEL(t, 0, NULL, NULL, NULL);
+    tanswers t = ANSWERS(NULL, NULL, NULL);
     vote_group g[3];
-    CHECK(vote_count(m.answers, 3, NULL, NULL, g) == 0);
-    CHECK(vote_count(m.answers, 0, NULL, NULL, g) == 0);
-    CHECK(vote_count(m.answers, -1, NULL, NULL, g) == -1);
+    CHECK(vote_count(t.a, 3, NULL, NULL, g) == 0);
+    CHECK(vote_count(t.a, 0, NULL, NULL, g) == 0);
+    CHECK(vote_count(t.a, -1, NULL, NULL, g) == -1);
     /* the empty string is an answer (extractors never produce it, but the
      * vote must not confuse it with NULL) */
-    tmodel u;
-    vote_model e = MODEL(u, 0, "", NULL, "");
-    CHECK(vote_count(e.answers, 3, NULL, NULL, g) == 1 && g[0].count == 2);
+    tanswers e = ANSWERS("", NULL, "");
+    CHECK(vote_count(e.a, 3, NULL, NULL, g) == 1 && g[0].count == 2);
     /* byte equality sees past NUL */
     vote_answer z[2] = {{"a\0b", 3}, {"a\0c", 3}};
     CHECK(vote_count(z, 2, NULL, NULL, g) == 2);
 }
 
-static void test_majority_ties_go_to_first_appearance(void)
+static void test_count_uses_the_equality_callback(void)
 {
-    tmodel t;
-    vote_model m = MODEL(t, 0, NULL, "7", "8", "8", "7", "9");
-    vote_group w;
-    CHECK(vote_majority(m.answers, m.k, NULL, NULL, &w) == 1);
-    CHECK(w.count == 2 && w.first == 1);
-    vote_model m2 = MODEL(t, 0, "7", "8", "8");
-    CHECK(vote_majority(m2.answers, m2.k, NULL, NULL, &w) == 1 && w.count == 2);
-    vote_model m3 = MODEL(t, 0, NULL, NULL);
-    CHECK(vote_majority(m3.answers, m3.k, NULL, NULL, &w) == -1);
+    tanswers t = ANSWERS("y", "x", "X", NULL, "Y", "x");
+    vote_group g[6];
+    int calls = 0;
+    CHECK(vote_count(t.a, t.k, caseless, &calls, g) == 2 && calls > 0);
+    CHECK(g[0].first == 1 && g[0].count == 3);     /* x X x: 3, before y Y: 2 */
+    CHECK(g[1].first == 0 && g[1].count == 2);
+    CHECK(vote_count(t.a, t.k, NULL, NULL, g) == 4);   /* bytes: "x" != "X" */
 }
 
-static void test_weighted_majority(void)
+/* |a - b| <= 1 on one-digit answers: not transitive. */
+static int within_one(const char *a, size_t al, const char *b, size_t bl, void *ud)
 {
-    tmodel t;
-    vote_model m = MODEL(t, 0, "a", "b", "b", "c");
-    double w1[4] = {0.9, 0.4, 0.4, 0.1};
-    vote_group g;
-    CHECK(vote_weighted(m.answers, w1, 4, NULL, NULL, &g) == 0 && fabs(g.weight - 0.9) < 1e-12);
-    double w2[4] = {0.5, 0.4, 0.4, 0.1};
-    CHECK(vote_weighted(m.answers, w2, 4, NULL, NULL, &g) == 1 && g.count == 2);
-    /* 1/3 + 1/3 + 1/3 against 1.0: a tie within rounding, first wins */
-    vote_model m3 = MODEL(t, 0, "x", "y", "y", "y");
-    double w3[4] = {1.0, 1.0 / 3, 1.0 / 3, 1.0 / 3};
-    CHECK(vote_weighted(m3.answers, w3, 4, NULL, NULL, &g) == 0);
-    double w4[4] = {1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3 + 1e-6};
-    CHECK(vote_weighted(m3.answers, w4, 4, NULL, NULL, &g) == 1);
+    (void)ud;
+    return al == 1 && bl == 1 && abs(a[0] - b[0]) <= 1;
 }
 
-static void test_weighted_by_model_confidence(void)
+static void test_count_non_transitive_joins_the_first_group(void)
 {
-    /* model 0 is sure of "5" (3/3); models 1 and 2 say "6" at 2/3 each:
-     * plain majority picks "6" (4 votes vs 3)... */
-    tmodel t0, t1, t2;
-    vote_model m[3] = {MODEL(t0, 0, "5", "5", "5"), MODEL(t1, 0, "6", "6", "1"), MODEL(t2, 0, "6", "6", "2")};
-    vote_answer flat[9];
-    for (int i = 0; i < 9; i++)
-        flat[i] = m[i / 3].answers[i % 3];
-    CHECK(vote_majority(flat, 9, NULL, NULL, NULL) == 3);
-    /* ...weighted by confidence "5" has 3 * 1 = 3, "6" has 4 * 2/3 = 2.67 */
-    int ans = -2;
-    vote_group g;
-    CHECK(vote_weighted_models(m, 3, NULL, NULL, &ans, &g) == 0 && ans == 0);
-    CHECK(fabs(g.weight - 3.0) < 1e-12 && g.count == 3);
-    m[2].k = 2;   /* "6","6" from model 2 is now 2/2: 6 gets 4/3 + 2 = 3.33 */
-    CHECK(vote_weighted_models(m, 3, NULL, NULL, &ans, &g) == 1 && ans == 0);
+    /* 2 is within one of 1 and of 3, which are not: 2 joins 1's group (the
+     * first whose representative it equals) and 3 starts its own */
+    tanswers t = ANSWERS("1", "3", "2", "2");
+    vote_group g[4];
+    CHECK(vote_count(t.a, t.k, within_one, NULL, g) == 2);
+    CHECK(g[0].first == 0 && g[0].count == 3);
+    CHECK(g[1].first == 1 && g[1].count == 1);
 }
 
 /* ---- subset search ------------------------------------------------------------ */
@@ -397,24 +236,10 @@ static void test_search_matches_brute_force(void)
 
 int main(void)
 {
-    test_mux_single_model_takes_its_top_group();
-    test_mux_highest_confidence_wins();
-    test_mux_confidence_tie_goes_to_accuracy();
-    test_mux_accuracy_tie_goes_to_order();
-    test_mux_unknown_accuracies_tie_by_order();
-    test_mux_known_accuracy_beats_unknown();
-    test_mux_best_accuracy_shared_by_later_models();
-    test_mux_all_null_model_cannot_win();
-    test_mux_all_null_everywhere_is_no_answer();
-    test_mux_failed_samples_count_in_k();
-    test_mux_confidence_compared_as_fractions();
-    test_mux_uses_the_equality_callback();
-    test_mux_select_already_grouped();
     test_count_orders_by_count_then_first();
     test_count_nulls_never_group();
-    test_majority_ties_go_to_first_appearance();
-    test_weighted_majority();
-    test_weighted_by_model_confidence();
+    test_count_uses_the_equality_callback();
+    test_count_non_transitive_joins_the_first_group();
     test_search_hand_computed();
     test_search_rejects_bad_arguments();
     test_search_matches_brute_force();

@@ -1,5 +1,6 @@
--- mux.vote: the binding's shapes, options and misuse errors, and the
--- Algorithm 1 tie rules seen from Lua. vote.c's own cases: test_vote.c.
+-- mux.vote.count and mux.vote.search, the C half of mux.vote: the
+-- binding's shapes, options and misuse errors (group.c's and search.c's own
+-- cases: test_vote.c; the votes written in Lua: test_vote_lua.lua).
 local mux = require "slmmux"
 local vote = mux.vote
 
@@ -34,79 +35,6 @@ raises("equiv", vote.count, {"a"}, {equiv = "fuzzy"})
 raises("mux.vote.count: unknown field opts.equal", vote.count, {"a"}, {equal = "exact"})
 raises("answers[2] must be a string", vote.count, {"a", 7})
 raises("mux.vote.count: answers must be a table (got string)", vote.count, "a")
-
--- mux: Algorithm 1
-local per_model = {
-  {model = "qwen", answers = {"A", "A", "B"}},
-  {model = "llama", answers = {"B", "C", "B"}},
-  {model = "gemma", answers = {"A", "B", "C"}},
-}
-local r = vote.mux(per_model, {accuracy = {qwen = 0.4, llama = 0.6, gemma = 0.9}})
-assert(r.answer == "B" and r.model == "llama" and r.index == 2 and r.reason == "tie_accuracy")
-assert(math.abs(r.confidence - 2 / 3) < 1e-12)
-assert(#r.per_model == 3)
-assert(r.per_model[1].model == "qwen" and r.per_model[1].answer == "A" and r.per_model[1].count == 2
-  and r.per_model[1].k == 3 and math.abs(r.per_model[1].confidence - 2 / 3) < 1e-12)
--- accuracy by position
-r = vote.mux(per_model, {accuracy = {0.7, 0.6, 0.9}})
-assert(r.model == "qwen" and r.reason == "tie_accuracy")
--- no accuracy: order decides
-r = vote.mux(per_model)
-assert(r.model == "qwen" and r.answer == "A" and r.reason == "tie_order")
--- a clear winner
-r = vote.mux({{model = "a", answers = {"1", "2", "3"}}, {model = "b", answers = {"5", "5", "5"}}})
-assert(r.model == "b" and r.answer == "5" and r.confidence == 1 and r.reason == "confidence")
--- failures count in k: "7" once of 2 is 1/2 < 2/3
-r = vote.mux({{model = "a", answers = {"7", false}}, {model = "b", answers = {"8", "8", "9"}}},
-  {accuracy = {a = 1.0, b = 0.0}})
-assert(r.model == "b" and r.reason == "confidence")
--- an all-false model cannot win; all false everywhere: no answer
-r = vote.mux({{model = "a", answers = {false, false}}, {model = "b", answers = {"x", false}}})
-assert(r.model == "b" and r.answer == "x")
-r = vote.mux({{model = "a", answers = {false}}, {model = "b", answers = {false, false}}})
-assert(r.answer == nil and r.model == nil and r.index == nil and r.reason == "no_answer" and r.confidence == 0)
-assert(r.per_model[2].k == 2 and r.per_model[2].count == 0 and r.per_model[2].answer == nil)
-r = vote.mux({})
-assert(r.reason == "no_answer")
--- equiv in mux
-r = vote.mux({{model = "a", answers = {"X", "x", "y"}}, {model = "b", answers = {"p", "q", "r"}}},
-  {equiv = caseless})
-assert(r.model == "a" and r.answer == "X" and r.per_model[1].count == 2)
-raises("per_model[1] must be a table", vote.mux, {"A"})
-raises("per_model[1].answers must be a table", vote.mux, {{model = "a"}})
-raises("per_model[2].answers[1] must be a string", vote.mux,
-  {{model = "a", answers = {"x"}}, {model = "b", answers = {1}}})
-raises("accuracy", vote.mux, per_model, {accuracy = 0.5})
-raises("accuracy of model 1 must be a number", vote.mux, per_model, {accuracy = {"high"}})
-raises("mux.vote.mux: unknown field opts.acc", vote.mux, per_model, {acc = {}})
-raises("boom", vote.mux, per_model, {equiv = function() error("boom") end})
-
--- majority: ties to first appearance
-local a, c = vote.majority({false, "7", "8", "8", "7", "9"})
-assert(a == "7" and c == 2)
-a, c = vote.majority({false})
-assert(a == nil and c == 0)
-a, c = vote.majority({"x", "X", "y"}, {equiv = caseless})
-assert(a == "x" and c == 2)
-
--- weighted
-local w
-a, w = vote.weighted({"a", "b", "b", "c"}, {0.9, 0.4, 0.4, 0.1})
-assert(a == "a" and math.abs(w - 0.9) < 1e-12)
-a, w = vote.weighted({"a", "b", "b"}, {0.5, 0.4, 0.4})
-assert(a == "b" and math.abs(w - 0.8) < 1e-12)
-a, w = vote.weighted({false}, {1})
-assert(a == nil and w == 0)
-raises("weights[2] must be a number", vote.weighted, {"a", "b"}, {1, "x"})
-raises("mux.vote.weighted: weights must be a table (got nil)", vote.weighted, {"a"}, nil)
--- weighted by model confidence: "5" from a sure model beats four "6"s at 2/3
-local m
-a, w, m = vote.weighted({{model = "sure", answers = {"5", "5", "5"}},
-  {model = "m1", answers = {"6", "6", "1"}}, {model = "m2", answers = {"6", "6", "2"}}})
-assert(a == "5" and m == "sure" and math.abs(w - 3) < 1e-12)
-a, w, m = vote.weighted({{model = "m1", answers = {"y", "X", "x"}}, {model = "m2", answers = {"p", "q"}}},
-  {equiv = caseless})
-assert(a == "X" and m == "m1" and math.abs(w - 4 / 3) < 1e-12)
 
 -- search: the hand-computed case of test_vote.c
 local T, F = true, false

@@ -55,6 +55,7 @@ function M.new(opts)
 
   function t.extract(text)
     if text == nil then return nil end
+    if which == "last" then return mux.extract.math(text) end   -- joined boxes, prose answers
     local boxed = mux.extract.boxed(text, {which = which})
     return boxed and mux.math.normalize(boxed)
   end
