@@ -18,8 +18,7 @@
  * writes "0" (itself) into its cgroup.procs before anything else, so
  * bwrap, the program and everything they start are inside from the first
  * instruction. After the run: the peak and the OOM kills are read, the
- * directory removed. The files are the kernel's (Documentation/admin-guide/
- * cgroup-v2.rst, cgroup-v1/memory.rst, cgroup-v1/pids.rst). */
+ * directory removed. */
 #include "sandbox/internal.h"
 
 #include <dirent.h>
