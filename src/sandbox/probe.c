@@ -197,7 +197,7 @@ void probe_machine(void)
             "read-only /usr, size-capped tmpfs " BOX, sandbox_host.bwrap,
             sandbox_host.disable_userns ? ", nested user namespaces disabled" : "");
     else if (sandbox_host.mode == MODE_NETNS)
-        ADD("network namespace only (%s); host filesystem visible%s", sandbox_host.note,
+        ADD("network and IPC namespaces only (%s); host filesystem visible%s", sandbox_host.note,
             sandbox_host.drop ? " as an unprivileged per-run uid" : " AS THE HOST USER");
     else if (sandbox_host.mode == MODE_SECCOMP)
         ADD("seccomp socket filter only (%s; no network namespace); host filesystem visible%s",

@@ -59,7 +59,7 @@ judge-non-dumpable test_forge tasks/humaneval/driver.py s/^        _nodump()$/  
 check-outside-the-candidate frame_token tasks/humaneval/driver.py s/^        ns\["check"\](cand.call)$/        exec(compile(open("prog.py").read(), "prog.py", "exec"), ns); ns["check"](ns[entry])/
 check-outside-the-candidate always_equal tasks/humaneval/driver.py s/^        ns\["check"\](cand.call)$/        exec(compile(open("prog.py").read(), "prog.py", "exec"), ns); ns["check"](ns[entry])/
 test-only-on-stdin test_forge tasks/humaneval/init.lua s/\["prog.py"\] = t.source(code, p)}/["prog.py"] = t.source(code, p), ["test.py"] = p.test}/
-verdict-alone-on-stdout print_64k tasks/humaneval/driver.py s/^    os.dup2(nul, 1) .*/    pass/;s/^                os.dup2(2, 1)$/                pass/
+verdict-alone-on-stdout print_64k tasks/humaneval/driver.py s/^    os.dup2(2, 1) .*/    pass/
 cpu-kill-label cpu_limit_timeout tasks/humaneval/driver.py s/^        if sig == SIGXCPU or /        if False and /
 flood-label flood_truncated tasks/humaneval/init.lua s/^  if r.limit == "output" then/  if false then/
 memory-label memory_limit_crash tasks/humaneval/init.lua s/^  if r.limit == "memory" or .* then$/  if false then/

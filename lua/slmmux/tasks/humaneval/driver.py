@@ -1,20 +1,23 @@
-# The judge of a HumanEval test run (slmmux.tasks.humaneval) and, started by
-# the judge as "driver.py --serve ENTRY", the server of the candidate's
-# function. Why two processes: a verdict computed in the candidate's own
-# process can be forged from there -- the candidate can read the pass token
-# out of its caller's stack frame (sys._getframe, gc), or return an object
-# whose __eq__ is always true, so that every `assert candidate(x) == y`
-# holds. So the hidden test never runs beside the candidate:
+# The driver of a HumanEval test run (slmmux.tasks.humaneval): two
+# processes, a judge and the candidate's server. Why two: a verdict computed
+# in the candidate's own process can be forged from there -- the candidate
+# can read the pass token out of its caller's stack frame (sys._getframe,
+# gc), or return an object whose __eq__ is always true, so that every
+# `assert candidate(x) == y` holds. So the hidden test never runs beside the
+# candidate:
 #
-#   judge      (python3 -I driver.py, trusted) reads all of stdin -- the
-#              run's token, the prompt's helpers, the hidden test -- before
-#              the candidate exists, makes itself non-dumpable (no ptrace,
-#              /proc/<pid>/mem or /proc/<pid>/fd for a process of its uid),
-#              and runs check() with a stand-in for the candidate;
-#   candidate  a fresh interpreter (fork + execve: nothing of the judge's
-#              memory survives) that runs prog.py and serves calls: it
-#              reads the arguments of a call, calls the function and writes
-#              the result back.
+#   candidate  forked first, before the judge has read anything: its memory
+#              holds no token, no test, no expected value (fork copies only
+#              what is there). It drops the run's stdin and stdout, waits
+#              for the judge's word, runs prog.py and serves calls: it reads
+#              the arguments of a call, calls the function, writes the
+#              result back;
+#   judge      (the parent, trusted) makes itself non-dumpable (no ptrace,
+#              /proc/<pid>/mem or /proc/<pid>/fd for a process of its uid;
+#              an fd opened earlier would keep working, hence before it
+#              reads), then reads all of stdin -- the run's token, the
+#              prompt's helpers, the hidden test --, and runs check() with a
+#              stand-in that calls the candidate.
 #
 # Results cross a pipe as tagged JSON of plain values (None, bool, int,
 # float, str, bytes, complex, list, tuple, set, frozenset, dict), parsed by
@@ -26,9 +29,10 @@
 # judge. Arguments go the other way as marshal data (the judge's: trusted
 # there). Neither process imports json: the module pulls in re, which costs
 # more CPU than a test (measured: 20 ms of a 50 ms run); both use json's own
-# C scanner and string encoder (_json) directly. The candidate's stdout and
-# stderr are the run's stderr; the run's
-# stdout carries only the judge's verdict, its last line:
+# C scanner and string encoder (_json) directly, and the fork saves the
+# start of a second interpreter. The candidate's stdout and stderr are the
+# run's stderr; the run's stdout carries only the judge's verdict, its last
+# line:
 #   <token> ["pass" | "fail" | "timeout" | "crash" | "error", reason or null]
 import os
 import sys
@@ -146,13 +150,15 @@ def _text(j):
     return "{" + ",".join(string(k) + ":" + _text(x) for k, x in j.items()) + "}"
 
 
-def _serve(entry):
+def _serve(requests, replies):
+    """The candidate's process: fds requests (read) and replies (write)."""
     import marshal
-    requests = os.fdopen(os.dup(0), "rb")
-    replies = os.fdopen(3, "w")
     nul = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(nul, 0)             # the program's stdin is empty, not the requests
+    os.dup2(nul, 0)             # not the run's stdin: that is the judge's
     os.close(nul)
+    os.dup2(2, 1)               # not the run's stdout: that is the verdict's
+    requests = os.fdopen(requests, "rb")
+    replies = os.fdopen(replies, "w")
     try:
         with open("/proc/self/oom_score_adj", "w") as f:
             f.write("1000")     # the OOM killer takes this process, not the judge
@@ -163,6 +169,9 @@ def _serve(entry):
         replies.write(_text(list(msg)) + "\n")
         replies.flush()
 
+    entry = requests.readline().decode().strip()    # the judge's word
+    if not entry:
+        return
     ns = {"__name__": "__candidate__"}
     try:
         with open("prog.py") as f:
@@ -215,34 +224,23 @@ def _nodump():
 
 
 class _Candidate:
-    def __init__(self, python, entry):
-        req_r, self.req = os.pipe()
-        self.resp, resp_w = os.pipe()
-        # closed by a successful execve (non-inheritable), written on failure:
-        # a python that cannot start is the judge's problem, not a fail
-        exec_r, exec_w = os.pipe()
-        self.pid = os.fork()
-        if self.pid == 0:
-            try:
-                # fds 0, 1, 2, 3 only: every other one is non-inheritable
-                os.dup2(req_r, 0)
-                os.dup2(2, 1)
-                os.dup2(resp_w, 3)
-                os.execvp(python[0], list(python) + ["driver.py", "--serve", entry])
-            except BaseException as e:
-                os.write(exec_w, str(e).encode()[:200])
-            finally:
-                os._exit(127)
-        os.close(req_r)
-        os.close(resp_w)
-        os.close(exec_w)
-        failed = os.read(exec_r, 200)
-        os.close(exec_r)
-        if failed:
-            os.waitpid(self.pid, 0)
-            raise _Unjudgeable("cannot start %s: %s" % (python[0], failed.decode("utf-8", "replace")))
-        self.pidfd = os.pidfd_open(self.pid)
+    """The judge's end of the candidate's process, forked by start()."""
+
+    def __init__(self, pid, req, resp):
+        self.pid, self.req, self.resp = pid, req, resp
+        self.pidfd = os.pidfd_open(pid)
         self.buf = bytearray()
+        self.ended = None
+
+    def begin(self, entry):
+        self.send(entry.encode() + b"\n")
+
+    def send(self, data):
+        try:
+            while data:
+                data = data[os.write(self.req, data):]
+        except OSError:
+            raise _Gone()
 
     def line(self):
         import select
@@ -274,12 +272,7 @@ class _Candidate:
             data = marshal.dumps((args, kwargs))
         except ValueError:
             raise _Unjudgeable("check() passes an argument marshal cannot carry")
-        data = b"%d\n" % len(data) + data
-        try:
-            while data:
-                data = data[os.write(self.req, data):]
-        except OSError:
-            raise _Gone()
+        self.send(b"%d\n" % len(data) + data)
         msg = self.line()
         if msg[0] == "ok" and len(msg) == 2:
             try:
@@ -292,7 +285,12 @@ class _Candidate:
 
     def end(self, grace_ms=0):
         """Reaps the candidate (killed if still alive after grace_ms) and says
-        how its process ended: (outcome, reason)."""
+        how its process ended: (outcome, reason). Once; later calls repeat it."""
+        if self.ended is None:
+            self.ended = self._end(grace_ms)
+        return self.ended
+
+    def _end(self, grace_ms):
         import resource
         import select
         # _signal: the numbers without the enum module signal.py loads (a
@@ -336,7 +334,7 @@ def _check(ns, entry, cand):
     return "pass", None
 
 
-def _verdict(spec):
+def _verdict(spec, cand):
     ns = {"__name__": "__judge__"}
     try:
         exec(compile(spec["helpers"], "prompt", "exec"), ns)
@@ -344,10 +342,7 @@ def _verdict(spec):
     except BaseException as e:
         return "error", "the hidden test does not load: %s" % type(e).__name__
     try:
-        cand = _Candidate(spec["python"], spec["entry_point"])
-    except _Unjudgeable as e:
-        return "error", e.args[0]
-    try:
+        cand.begin(spec["entry_point"])
         verdict = _check(ns, spec["entry_point"], cand)
     except _Gone:
         return cand.end(1000)
@@ -359,7 +354,7 @@ def _verdict(spec):
     return verdict
 
 
-def _judge():
+def _judge(cand):
     try:
         _nodump()
         refused = None
@@ -371,12 +366,26 @@ def _judge():
     os.dup2(nul, 0)
     os.dup2(nul, 1)             # check()'s prints; the verdict alone goes out
     os.close(nul)
-    outcome, reason = ("error", refused) if refused else _verdict(spec)
+    outcome, reason = ("error", refused) if refused else _verdict(spec, cand)
+    cand.end()
     line = "\n%s %s\n" % (spec["token"], _text([outcome, reason]))
     os.write(verdict_fd, line.encode())
 
 
-if len(sys.argv) == 3 and sys.argv[1] == "--serve":
-    _serve(sys.argv[2])
-else:
-    _judge()
+def _start():
+    req_r, req_w = os.pipe()
+    resp_r, resp_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(req_w)
+        os.close(resp_r)
+        try:
+            _serve(req_r, resp_w)
+        finally:
+            os._exit(0)
+    os.close(req_r)
+    os.close(resp_w)
+    _judge(_Candidate(pid, req_w, resp_r))
+
+
+_start()

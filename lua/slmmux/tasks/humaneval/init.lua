@@ -239,7 +239,7 @@ function M.new(opts)
     argv[#argv + 1] = "driver.py"
     -- what only the judge may see goes on stdin, read before the candidate starts
     local judge = cjson.encode({token = token, helpers = preamble(p), test = p.test,
-      entry_point = p.entry_point, python = o.python})
+      entry_point = p.entry_point})
     local r = agree.exec({argv = argv, stdin = judge, wall = o.timeout, cpu = o.cpu,
       mem_mb = o.mem_mb, out_cap = OUT_CAP,
       files = {["driver.py"] = DRIVER, ["prog.py"] = t.source(code, p)}},
