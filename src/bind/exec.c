@@ -23,6 +23,9 @@ typedef struct exec_call {
     /* result, copied out of the sandbox's callback */
     sandbox_status status;
     int exit_code, signal, truncated;
+    sandbox_limit limit;
+    size_t mem_peak;
+    long oom_kills;
     char *out, *err;
     size_t out_len, err_len;
     double wall_ms, cpu_ms;
@@ -84,6 +87,9 @@ static void on_done(sandbox_result *r, void *ud)
     c->exit_code = r->exit_code;
     c->signal = r->signal;
     c->truncated = r->truncated;
+    c->limit = r->limit;
+    c->mem_peak = r->mem_peak;
+    c->oom_kills = r->oom_kills;
     c->wall_ms = r->wall_ms;
     c->cpu_ms = r->cpu_ms;
     memcpy(c->errmsg, r->errmsg, sizeof c->errmsg);
@@ -109,6 +115,7 @@ static void start_next(loop_t *loop)
             running++;
         } else {
             c->status = SANDBOX_ERROR;
+            c->oom_kills = -1;
             task_ready(c->call.h, c->call.t);
         }
     }
@@ -124,11 +131,22 @@ static const char *status_name(sandbox_status s)
     }
 }
 
+static const char *limit_name(sandbox_limit l)
+{
+    switch (l) {
+    case SANDBOX_LIMIT_WALL: return "wall";
+    case SANDBOX_LIMIT_CPU: return "cpu";
+    case SANDBOX_LIMIT_MEMORY: return "memory";
+    case SANDBOX_LIMIT_OUTPUT: return "output";
+    default: return NULL;
+    }
+}
+
 static int exec_k(lua_State *L, int status, lua_KContext ctx)
 {
     (void)status;
     exec_call *c = (exec_call *)ctx;
-    lua_createtable(L, 0, 10);
+    lua_createtable(L, 0, 13);
     lua_pushstring(L, status_name(c->status));
     lua_setfield(L, -2, "status");
     if (c->status == SANDBOX_EXITED) {
@@ -149,6 +167,16 @@ static int exec_k(lua_State *L, int status, lua_KContext ctx)
     lua_setfield(L, -2, "wall_ms");
     lua_pushnumber(L, c->cpu_ms);
     lua_setfield(L, -2, "cpu_ms");
+    if (limit_name(c->limit)) {
+        lua_pushstring(L, limit_name(c->limit));
+        lua_setfield(L, -2, "limit");
+    }
+    if (c->oom_kills >= 0) {    /* a memory cgroup measured the run */
+        lua_pushinteger(L, (lua_Integer)c->mem_peak);
+        lua_setfield(L, -2, "mem_peak");
+        lua_pushinteger(L, c->oom_kills);
+        lua_setfield(L, -2, "oom_kills");
+    }
     if (c->errmsg[0]) {
         lua_pushstring(L, c->errmsg);
         lua_setfield(L, -2, "message");
@@ -243,7 +271,9 @@ static void read_spec(lua_State *L, exec_call *c)
     c->spec.nproc = (int)opt_number(L, "nproc", 0);
 }
 
-/* core.exec(spec) -> {status, code, signal, stdout, stderr, truncated, wall_ms, cpu_ms} */
+/* core.exec(spec) -> {status, code, signal, stdout, stderr, truncated, wall_ms, cpu_ms,
+ *                     limit ("wall"|"cpu"|"memory"|"output": the one that ended the run),
+ *                     mem_peak, oom_kills (bytes, count: when a memory cgroup measured it)} */
 static int l_exec(lua_State *L)
 {
     check_table(L, 1, EXEC_FNAME, "spec");

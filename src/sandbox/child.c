@@ -2,7 +2,8 @@
  * here on: the host may have had other threads (curl's resolver) when it
  * forked, so locks in libc may be held by nobody; hence the raw setres*id
  * syscalls, getdents64 instead of readdir, and an error report assembled by
- * hand. The order matters: limits are set before the uid changes (RLIMIT_NPROC
+ * hand. The order matters: the run's cgroup is joined first (as the host's
+ * uid, which may write there), limits are set before the uid changes (RLIMIT_NPROC
  * is counted for the new uid), the death signal after it (a credential change
  * clears it), the seccomp filter last (it needs no-new-privs). */
 #include "sandbox/internal.h"
@@ -95,13 +96,20 @@ _Noreturn void child_exec(const child_plan *p)
         sigaction(s, &dfl, NULL);
 
     /* fds: move ours out of the way, then 0..3, then nothing else */
-    int nfd = p->fd[4] >= 0 ? 5 : 4, moved[5];
+    int nfd = p->fd[4] >= 0 ? 5 : 4, moved[5], cg[CG_N];
     for (int i = 0; i < nfd; i++)
         if ((moved[i] = fcntl(p->fd[i], F_DUPFD, 10)) < 0)
+            _exit(126);
+    for (int k = 0; k < CG_N; k++)
+        if ((cg[k] = p->cgroup[k] >= 0 ? fcntl(p->cgroup[k], F_DUPFD, 10) : -1) < 0 && p->cgroup[k] >= 0)
             _exit(126);
     for (int i = 0; i < nfd; i++)
         if (dup2(moved[i], i) < 0)
             _exit(126);
+    /* first: whatever the child does or starts from here is the run's */
+    for (int k = 0; k < CG_N; k++)
+        if (cg[k] >= 0 && write(cg[k], "0", 1) != 1)
+            child_fail("cgroup");
     if (close_range((unsigned)nfd, ~0U, 0) < 0)
         for (int fd = nfd; fd < 65536; fd++)
             close(fd);

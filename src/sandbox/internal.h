@@ -9,7 +9,10 @@
  *   bwrap.c    bubblewrap's command line, and what a program under it sees;
  *   privdir.c  the private directory of a run: create, fill, remove;
  *   child.c    the child between fork and execve (limits, uid, fds);
- *   seccomp.c  the socket filter;
+ *   seccomp.c  the system-call filter (sockets, io_uring, and what cannot be
+ *              bounded without a memory cgroup);
+ *   cgroup.c   the cgroup of a run: memory and process limits over its whole
+ *              tree, what it used, its removal;
  *   run.c      a run on the loop: spawn, pipes, pidfd, timer, kill, reap,
  *              result; and the public sandbox_run/sandbox_abort_all.
  *
@@ -22,6 +25,12 @@
  *     that budget and lets a kill(-1) from that uid reap escaped daemons;
  *   - a seccomp filter refusing non-local sockets (and io_uring, which could
  *     create sockets without the socket() system call);
+ *   - a cgroup per run, where the machine lets the host make one: RLIMIT_AS
+ *     bounds one process's address space, not what a run holds in all (its
+ *     other processes, SysV shm, memfd and tmpfs pages, kernel buffers); the
+ *     cgroup's memory limit bounds all of it, its pids.max the tasks of the
+ *     run whatever their uid. Without a memory cgroup the filter refuses
+ *     memfd_create, shmget and msgget instead (nothing else would bound them);
  *   - rlimits, empty environment, closed fds, own session, no-new-privs. */
 #ifndef SLMMUX_SANDBOX_INTERNAL_H
 #define SLMMUX_SANDBOX_INTERNAL_H
@@ -50,6 +59,9 @@
 #define W_OUTCAP  0x100     /* output kept whole */
 #define W_REAP    0x200     /* no pid namespace, group kill or uid sweep */
 #define W_FS      0x400     /* never bwrap: the host's filesystem is visible */
+#define W_MEMCG   0x800     /* no memory cgroup */
+#define W_REFUSE  0x1000    /* without a memory cgroup, memfd/SysV shm still allowed */
+#define W_PIDSCG  0x2000    /* no pids cgroup */
 #define KEEP(w) (!(SANDBOX_WEAKEN & (w)))
 
 /* The defaults of sandbox_spec (sandbox.h lists them). */
@@ -72,8 +84,19 @@
 
 enum { MODE_NONE, MODE_SECCOMP, MODE_NETNS, MODE_BWRAP };
 
+/* Where the cgroups of runs go, per controller (probed once). */
+enum { CG_MEM, CG_PIDS, CG_N };
+typedef struct cgroup_host {
+    char base[CG_N][272];       /* the host's own cgroup of that controller; "" = none */
+    int v2[CG_N];               /* cgroup2 files (memory.max) or v1 (memory.limit_in_bytes) */
+    int swap;                   /* swap is bounded too (memsw / memory.swap.max) */
+    char note[200];             /* why a controller is missing */
+} cgroup_host;
+
 typedef struct sandbox_machine {
     int probed, mode;
+    int ipcns;                  /* runs get a private IPC namespace */
+    cgroup_host cg;
     int euid0, drop;            /* host is root; runs get their own uid */
     int seccomp;                /* the filter installs and works here */
     int disable_userns;         /* this bwrap has --disable-userns */
@@ -82,7 +105,7 @@ typedef struct sandbox_machine {
     char top[6][2][64];         /* /bin, /lib, ...: name and symlink target ("" = dir) */
     int ntop;
     char note[200];             /* why a stronger mode was not used */
-    char desc[640];
+    char desc[1024];
 } sandbox_machine;
 
 /* What this machine offers, filled by probe_machine(). */
@@ -91,6 +114,9 @@ extern sandbox_machine sandbox_host;
 /* Probes once (blocking, at most a few forks of 10 s each); later calls
  * return at once. */
 void probe_machine(void);
+/* unshare()'s flags of netns mode: network and IPC (SysV objects die with
+ * the run), in a user namespace when not root. */
+int probe_netns_flags(void);
 
 static inline uid_t sandbox_slot_uid(int slot)
 {
@@ -101,6 +127,28 @@ static inline int sandbox_pidfd_open(pid_t pid)
 {
     return (int)syscall(SYS_pidfd_open, pid, 0);
 }
+
+/* ---- the cgroup of a run (cgroup.c) ------------------------------------- */
+
+typedef struct cgroup_run {
+    char dir[CG_N][320];        /* one per hierarchy (v2: one for both); "" = unused */
+    int procs[CG_N];            /* its cgroup.procs, open for the child to join; -1 */
+} cgroup_run;
+
+/* Fills sandbox_host.cg: where runs' cgroups can be made, tried for real
+ * (a forked child joins one); removes those of hosts that died. */
+void cgroup_probe(void);
+/* The run's cgroups with their limits (mem bytes, nproc tasks), and its
+ * cgroup.procs files open. 0, or -1 with err set and nothing left behind. */
+int cgroup_create(cgroup_run *c, int slot, size_t mem, long nproc, char *err, size_t errlen);
+/* Closes the cgroup.procs files (after the fork: the child has its copies). */
+void cgroup_close_procs(cgroup_run *c);
+/* What the run used: peak bytes (0 unknown), OOM kills (-1 unknown). */
+void cgroup_usage(const cgroup_run *c, size_t *peak, long *oom_kills);
+/* SIGKILLs every task in the run's cgroups (v2 only). */
+void cgroup_kill(const cgroup_run *c);
+/* Removes the run's cgroups: 0 when gone, -1 while tasks remain (retry). */
+int cgroup_remove(cgroup_run *c);
 
 /* ---- argv and environment (exec.c) ------------------------------------ */
 
@@ -150,6 +198,7 @@ typedef struct child_plan {
     const char *dir;            /* chdir here first (non-bwrap modes) */
     int fd[5];                  /* stdin, stdout, stderr, status, bwrap's block fd
                                  * (-1: none): the child's ends, become 0..4 */
+    int cgroup[CG_N];           /* cgroup.procs to join first (-1: none) */
     int keep_status;            /* fd 3 stays open across execve (bwrap's JSON) */
     int unshare_flags;
     int seccomp, drop;
@@ -165,6 +214,9 @@ _Noreturn void child_exec(const child_plan *p);
 
 /* 1 when this architecture has a filter (x86-64, aarch64). */
 int seccomp_supported(void);
+/* What the filter refuses besides sockets and io_uring (set once, by the
+ * probe, before any run): memfd_create, and SysV shmget/msgget. */
+void seccomp_refuse(int memfd, int sysv);
 /* Installs the filter on the calling thread; needs no-new-privs (or
  * CAP_SYS_ADMIN). 0 on success. Only system calls: safe after fork. */
 int seccomp_install(void);

@@ -1,7 +1,7 @@
 /* probe: which isolation this machine gives, found out once, before the
  * first run, by trying each mechanism in a forked child: the seccomp filter
  * (does socket() fail?), bwrap with --disable-userns and without (does
- * "true" run?), a network namespace. The probe blocks (each try at most
+ * "true" run?), a network namespace, a cgroup per run (cgroup.c). The probe blocks (each try at most
  * 10 s) because a run cannot start before its mode is known, and it happens
  * once per process. It also writes the description sandbox_isolation()
  * returns, which says what is missing and why. */
@@ -22,6 +22,11 @@
 
 sandbox_machine sandbox_host;
 
+int probe_netns_flags(void)
+{
+    return (sandbox_host.euid0 ? 0 : CLONE_NEWUSER) | CLONE_NEWNET | CLONE_NEWIPC;
+}
+
 typedef struct probe_arg {
     child_plan *plan;
     int what;                   /* 0 exec plan, 1 seccomp works, 2 netns works */
@@ -36,8 +41,7 @@ static int probe_child(probe_arg *a)
             return 1;
         return socket(AF_INET, SOCK_STREAM, 0) < 0 && errno == EACCES ? 0 : 1;
     }
-    int flags = sandbox_host.euid0 ? CLONE_NEWNET : CLONE_NEWUSER | CLONE_NEWNET;
-    return unshare(flags) == 0 ? 0 : 1;
+    return unshare(probe_netns_flags()) == 0 ? 0 : 1;
 }
 
 /* Fork, run probe_child, wait at most 10 s. The wait status, or -1. */
@@ -90,7 +94,7 @@ static int probe_bwrap(void)
     }
     child_plan plan = {
         .path = sandbox_host.bwrap, .argv = a.v, .envp = env.v,
-        .fd = {devnull, devnull, errp[1], stp[1], -1}, .keep_status = 1,
+        .fd = {devnull, devnull, errp[1], stp[1], -1}, .cgroup = {-1, -1}, .keep_status = 1,
         .seccomp = sandbox_host.seccomp, .drop = sandbox_host.drop, .uid = sandbox_slot_uid(0),
         .cpu = 10, .as = DEF_MEM, .fsize = DEF_FSIZE, .nofile = DEF_NOFILE,
         .nproc = DEF_NPROC + BWRAP_NPROC, .nproc_own = !sandbox_host.euid0, .parent = getpid(),
@@ -175,6 +179,13 @@ void probe_machine(void)
         sandbox_host.mode = MODE_SECCOMP;
     if (sandbox_host.mode == MODE_BWRAP)
         sandbox_host.subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
+    sandbox_host.ipcns = sandbox_host.mode == MODE_BWRAP || sandbox_host.mode == MODE_NETNS;
+    cgroup_probe();
+    /* SysV segments outlive their processes unless the IPC namespace dies
+     * with the run: they need both the memory cgroup and the namespace */
+    int memcg = sandbox_host.cg.base[CG_MEM][0] != 0;
+    if (KEEP(W_REFUSE))
+        seccomp_refuse(!memcg, !(memcg && sandbox_host.ipcns));
 
     size_t n = 0, cap = sizeof sandbox_host.desc;
 #define ADD(...) do { int k_ = snprintf(sandbox_host.desc + n, cap - n, __VA_ARGS__); \
@@ -186,7 +197,7 @@ void probe_machine(void)
             "read-only /usr, size-capped tmpfs " BOX, sandbox_host.bwrap,
             sandbox_host.disable_userns ? ", nested user namespaces disabled" : "");
     else if (sandbox_host.mode == MODE_NETNS)
-        ADD("network namespace only (%s); host filesystem visible%s", sandbox_host.note,
+        ADD("network and IPC namespaces only (%s); host filesystem visible%s", sandbox_host.note,
             sandbox_host.drop ? " as an unprivileged per-run uid" : " AS THE HOST USER");
     else if (sandbox_host.mode == MODE_SECCOMP)
         ADD("seccomp socket filter only (%s; no network namespace); host filesystem visible%s",
@@ -203,6 +214,21 @@ void probe_machine(void)
         ADD("; host uid (RLIMIT_NPROC set on bwrap's pid 1 inside its user namespace: per run)");
     else
         ADD("; host uid (RLIMIT_NPROC = its tasks + nproc: one budget shared by concurrent runs)");
+    const cgroup_host *cg = &sandbox_host.cg;
+    if (memcg)
+        ADD("; memory: cgroup %s per run (%s = mem for all its processes, shm, memfd, tmpfs%s)",
+            cg->v2[CG_MEM] ? "v2" : "v1", cg->v2[CG_MEM] ? "memory.max" : "memory.limit_in_bytes",
+            cg->swap ? ", swap included" : "; swap not accounted");
+    else
+        ADD("; memory: RLIMIT_AS per process only, no memory cgroup (%s)%s", cg->note,
+            !sandbox_host.seccomp ? "; memfd and SysV shm NOT bounded"
+            : KEEP(W_REFUSE) ? "; memfd_create, shmget and msgget refused" : "");
+    if (memcg && !sandbox_host.ipcns)
+        ADD("; shmget and msgget refused (no private IPC namespace)");
+    if (cg->base[CG_PIDS][0])
+        ADD("; tasks: cgroup %s pids.max per run", cg->v2[CG_PIDS] ? "v2" : "v1");
+    else
+        ADD("; no pids cgroup");
     ADD("; rlimits cpu/as/fsize/nofile/nproc/core, empty environment, closed fds, "
         "own session, no_new_privs, parent-death kill");
 #undef ADD

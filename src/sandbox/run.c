@@ -27,6 +27,11 @@
  * program that prints forever costs the loop CPU that other tasks need. */
 #define FLOOD_BYTES   ((size_t)16 << 20)
 #define MAX_RUNS      256
+/* A run is done when its cgroup is gone; killed tasks take a moment to
+ * leave it (without a pid namespace nobody waits for them): 10 ms apart,
+ * at most 2 s. */
+#define CG_RETRY_MS   10
+#define CG_TRIES      200
 
 static unsigned char slot_used[MAX_RUNS];
 
@@ -55,6 +60,7 @@ typedef struct run {
     char st[1024];              /* the child's report, or bwrap's JSON status */
     size_t st_len;
     int truncated, timed_out, flooded;
+    double cpu_limit_ms;        /* RLIMIT_CPU, as set */
     int ws, lost;               /* the child's wait status; status unavailable */
     struct rusage ru;           /* summed over the child and pid 1 */
     double wall_ms;
@@ -63,6 +69,11 @@ typedef struct run {
     int slot;
     uid_t uid;
     char top[64];
+    cgroup_run cg;
+    int cg_tries, cg_read;
+    uint64_t cg_timer;
+    size_t mem_peak;
+    long oom_kills;
 } run_t;
 
 static run_t *runs;
@@ -95,6 +106,8 @@ static void run_kill(run_t *r)
 {
     if (r->pid1 > 0)
         kill(r->pid1, SIGKILL);  /* ours and unreaped, so still that process */
+    if (KEEP(W_REAP))
+        cgroup_kill(&r->cg);
     if (r->pid <= 0)
         return;
     if (KEEP(W_REAP))
@@ -111,6 +124,17 @@ static void run_unwatch(run_t *r, int *fd)
     close_fd(fd);
 }
 
+/* The cgroups go; a failure path blocks until they do (at most 1 s). */
+static void run_cgroup_drop(run_t *r)
+{
+    cgroup_close_procs(&r->cg);
+    for (int i = 0; i < 100 && cgroup_remove(&r->cg) < 0; i++) {
+        if (KEEP(W_REAP))
+            cgroup_kill(&r->cg);
+        usleep(10000);
+    }
+}
+
 static void run_release(run_t *r)
 {
     run_unwatch(r, &r->pidfd);
@@ -123,6 +147,10 @@ static void run_release(run_t *r)
     if (r->timer)
         loop_timer_cancel(r->loop, r->timer);
     r->timer = 0;
+    if (r->cg_timer)
+        loop_timer_cancel(r->loop, r->cg_timer);
+    r->cg_timer = 0;
+    run_cgroup_drop(r);
     if (r->top[0])
         privdir_remove(r->top);
     if (r->slot >= 0)
@@ -295,6 +323,15 @@ static void run_result_from_status(run_t *r, sandbox_result *res)
     /* bwrap writes "exit-code" only when the program ran and exited (or died
      * of a signal); a failure in bwrap's own setup, even after "child-pid",
      * ends without it. The program cannot write there: the fd is bwrap's. */
+    /* the OOM killer may pick bwrap's pid 1 (the largest when memory is
+     * held in memfd or shm): then no exit-code is written either */
+    int oom = r->oom_kills > 0;
+    if (sandbox_host.mode == MODE_BWRAP && !strstr(st, "\"exit-code\"") && oom && !r->timed_out && !r->flooded) {
+        res->status = SANDBOX_SIGNALED;
+        res->signal = SIGKILL;
+        res->limit = SANDBOX_LIMIT_MEMORY;
+        return;
+    }
     if (sandbox_host.mode == MODE_BWRAP && !strstr(st, "\"exit-code\"") && !r->timed_out && !r->flooded) {
         res->status = SANDBOX_ERROR;
         snprintf(res->errmsg, sizeof res->errmsg, "bwrap failed to start the program: %.*s",
@@ -318,6 +355,16 @@ static void run_result_from_status(run_t *r, sandbox_result *res)
     if (r->flooded)
         snprintf(res->errmsg, sizeof res->errmsg, "output flood: killed after %zu bytes past the cap",
                  r->discarded);
+    /* the sandbox's own kills first: they are certain */
+    if (r->timed_out)
+        res->limit = SANDBOX_LIMIT_WALL;
+    else if (r->flooded)
+        res->limit = SANDBOX_LIMIT_OUTPUT;
+    else if (res->status == SANDBOX_SIGNALED && oom)
+        res->limit = SANDBOX_LIMIT_MEMORY;
+    else if (res->status == SANDBOX_SIGNALED && (res->signal == SIGXCPU ||
+             (res->signal == SIGKILL && res->cpu_ms >= r->cpu_limit_ms)))
+        res->limit = SANDBOX_LIMIT_CPU;    /* SIGKILL: the hard limit, a second past the soft */
 }
 
 static void run_ru_add(struct rusage *a, struct rusage b)
@@ -337,6 +384,10 @@ static void run_complete(run_t *r)
         run_read(r, &r->fd_err, &r->err, SANDBOX_TRUNC_ERR, 1);
     sandbox_result res = {0};
     res.exit_code = -1;
+    res.cpu_ms = (double)r->ru.ru_utime.tv_sec * 1e3 + r->ru.ru_utime.tv_usec / 1e3 +
+                 (double)r->ru.ru_stime.tv_sec * 1e3 + r->ru.ru_stime.tv_usec / 1e3;
+    res.mem_peak = r->mem_peak;
+    res.oom_kills = r->oom_kills;
     if (r->lost) {
         res.status = SANDBOX_ERROR;
         snprintf(res.errmsg, sizeof res.errmsg, "exit status lost (is SIGCHLD ignored?)");
@@ -344,8 +395,6 @@ static void run_complete(run_t *r)
         run_result_from_status(r, &res);
     }
     res.wall_ms = r->wall_ms;
-    res.cpu_ms = (double)r->ru.ru_utime.tv_sec * 1e3 + r->ru.ru_utime.tv_usec / 1e3 +
-                 (double)r->ru.ru_stime.tv_sec * 1e3 + r->ru.ru_stime.tv_usec / 1e3;
     static char empty[1];
     res.out = r->out.data ? r->out.data : empty;
     res.out_len = r->out.len;
@@ -357,6 +406,33 @@ static void run_complete(run_t *r)
     run_release(r);
     r->done(&res, r->ud);
     run_free(r);
+}
+
+static void run_finish(run_t *r);
+
+static void on_cgroup_retry(loop_t *loop, void *ud)
+{
+    (void)loop;
+    run_t *r = ud;
+    r->cg_timer = 0;
+    run_finish(r);
+}
+
+/* Everything is reaped: what the run used is read from its cgroup, which
+ * must be empty before the result is handed over. */
+static void run_finish(run_t *r)
+{
+    if (!r->cg_read) {
+        cgroup_usage(&r->cg, &r->mem_peak, &r->oom_kills);
+        r->cg_read = 1;
+    }
+    if (cgroup_remove(&r->cg) < 0 && r->cg_tries++ < CG_TRIES) {
+        if (KEEP(W_REAP))
+            cgroup_kill(&r->cg);
+        if ((r->cg_timer = loop_timer_add(r->loop, CG_RETRY_MS, on_cgroup_retry, r)))
+            return;
+    }
+    run_complete(r);
 }
 
 static void on_pid1_exit(loop_t *loop, int fd, unsigned events, void *ud)
@@ -372,7 +448,7 @@ static void on_pid1_exit(loop_t *loop, int fd, unsigned events, void *ud)
     if (w > 0)
         run_ru_add(&r->ru, ru);
     r->pid1 = -1;
-    run_complete(r);
+    run_finish(r);
 }
 
 /* bwrap's outer process exits on word from its pid 1 without reaping it, so
@@ -423,7 +499,7 @@ static void on_exit_event(loop_t *loop, int fd, unsigned events, void *ud)
     if (r->fd_st >= 0)
         run_read_status(r);
     if (!run_adopt_pid1(r))
-        run_complete(r);
+        run_finish(r);
 }
 
 static int run_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -472,6 +548,11 @@ static int run_spawn(run_t *r, const sandbox_spec *s, const char *exe, char *err
         exec_args_free(&env);
         return run_fail(err, errlen, "out of memory");
     }
+    if (cgroup_create(&r->cg, r->slot, mem, nproc, err, errlen) < 0) {
+        exec_args_free(&argv);
+        exec_args_free(&env);
+        return -1;
+    }
     extern char **environ;
     int in[2], out[2], er[2], st[2], bl[2] = {-1, -1};
     if (late && pipe2(bl, O_CLOEXEC) < 0) {
@@ -500,8 +581,9 @@ static int run_spawn(run_t *r, const sandbox_spec *s, const char *exe, char *err
         .envp = KEEP(W_ENV) ? env.v : environ,
         .dir = sandbox_host.mode == MODE_BWRAP ? NULL : box,
         .fd = {in[1], out[1], er[1], st[1], bl[0]},
+        .cgroup = {r->cg.procs[0], r->cg.procs[1]},
         .keep_status = sandbox_host.mode == MODE_BWRAP,
-        .unshare_flags = sandbox_host.mode == MODE_NETNS ? (sandbox_host.euid0 ? CLONE_NEWNET : CLONE_NEWUSER | CLONE_NEWNET) : 0,
+        .unshare_flags = sandbox_host.mode == MODE_NETNS ? probe_netns_flags() : 0,
         .seccomp = sandbox_host.seccomp,
         .drop = sandbox_host.drop,
         .uid = r->uid,
@@ -510,11 +592,13 @@ static int run_spawn(run_t *r, const sandbox_spec *s, const char *exe, char *err
         .nproc_own = !sandbox_host.euid0,
         .parent = getpid(),
     };
+    r->cpu_limit_ms = (double)plan.cpu * 1e3;
     r->t0 = loop_now_ms();
     pid_t pid = fork();
     if (pid == 0)
         child_exec(&plan);
     int fork_errno = errno;
+    cgroup_close_procs(&r->cg);
     exec_args_free(&argv);
     exec_args_free(&env);
     close(in[1]);
@@ -584,6 +668,9 @@ int sandbox_run(loop_t *loop, const sandbox_spec *s, sandbox_done_fn done, void 
     r->pidfd = r->pid1fd = r->fd_in = r->fd_out = r->fd_err = r->fd_st = r->fd_block = -1;
     r->slot = slot;
     slot_used[slot] = 1;
+    for (int k = 0; k < CG_N; k++)
+        r->cg.procs[k] = -1;
+    r->oom_kills = -1;
     r->uid = sandbox_slot_uid(slot);
     r->cap = KEEP(W_OUTCAP) ? (s->out_cap ? s->out_cap : DEF_OUT_CAP) : SIZE_MAX;
 

@@ -13,9 +13,16 @@
  *            the program sees read-only /usr, a fresh /proc and /dev, and a
  *            size-capped tmpfs at /sandbox (its cwd and HOME) holding its files
  *            read-only; nothing else of the host's filesystem.
- *   netns    no bwrap: unshare(CLONE_NEWNET) (no network), private dir on disk
- *            as cwd, but the host's filesystem is visible as to any user.
+ *   netns    no bwrap: unshare(CLONE_NEWNET | CLONE_NEWIPC) (no network, SysV
+ *            objects of its own), private dir on disk as cwd, but the host's
+ *            filesystem is visible as to any user.
  *   seccomp  neither: a seccomp filter refusing socket() except AF_UNIX/NETLINK.
+ * Memory and tasks are bounded per run where the host can make a cgroup
+ * under its own (v2, or the v1 memory and pids hierarchies): mem_bytes for
+ * everything the run holds (all its processes, SysV shm, memfd and tmpfs
+ * pages, kernel buffers), nproc tasks whatever their uid. Where it cannot,
+ * RLIMIT_AS bounds each process alone, and the seccomp filter refuses
+ * memfd_create, shmget and msgget, which nothing else would bound.
  * In every mode: empty environment, setrlimit, own session, closed fds,
  * no-new-privs, parent-death kill, a seccomp filter (when the architecture is
  * supported) and, when the host runs as root, a uid of its own per run (so
@@ -26,7 +33,12 @@
  *     reap bwrap's pid 1 and with it the program's CPU time; orphans of other
  *     children the host may start would then be re-parented to it as well;
  *   - private directories are /tmp/slmmux-<host pid>-XXXXXX, removed after
- *     each run (and by sandbox_abort_all). */
+ *     each run (and by sandbox_abort_all);
+ *   - a run's cgroups are slmmux-<host pid>-<slot> under the host's own
+ *     cgroup of each hierarchy, removed before its result is handed over
+ *     (those of a host that died are removed by the next host's probe); on
+ *     cgroup2 the probe enables memory and pids in the host cgroup's
+ *     cgroup.subtree_control when the kernel lets it (a root cgroup). */
 #ifndef SLMMUX_SANDBOX_H
 #define SLMMUX_SANDBOX_H
 #include <stddef.h>
@@ -48,7 +60,8 @@ typedef struct sandbox_spec {
     int nfiles;
     double cpu_s;               /* RLIMIT_CPU per process, seconds [10] */
     double wall_s;              /* wall clock for the whole run, seconds [10] */
-    size_t mem_bytes;           /* RLIMIT_AS [1 GiB] */
+    size_t mem_bytes;           /* the run's memory cgroup limit, and RLIMIT_AS
+                                 * of each process [1 GiB] */
     size_t fsize_bytes;         /* RLIMIT_FSIZE: largest file it may write [16 MiB] */
     size_t disk_bytes;          /* all it may write (tmpfs size; bwrap mode only) [64 MiB] */
     size_t out_cap;             /* bytes kept of stdout, and of stderr [1 MiB] */
@@ -65,6 +78,15 @@ typedef enum {
 
 enum { SANDBOX_TRUNC_OUT = 1, SANDBOX_TRUNC_ERR = 2 };
 
+/* The limit that ended the run, when one did. */
+typedef enum {
+    SANDBOX_LIMIT_NONE,
+    SANDBOX_LIMIT_WALL,         /* wall_s: the sandbox killed everything (TIMEOUT) */
+    SANDBOX_LIMIT_CPU,          /* RLIMIT_CPU: SIGXCPU, or SIGKILL at the hard limit */
+    SANDBOX_LIMIT_MEMORY,       /* the memory cgroup's OOM killer */
+    SANDBOX_LIMIT_OUTPUT        /* an output flood: killed past the cap */
+} sandbox_limit;
+
 typedef struct sandbox_result {
     sandbox_status status;
     int exit_code;              /* EXITED: the exit status; else -1 */
@@ -72,7 +94,10 @@ typedef struct sandbox_result {
     char *out, *err;            /* never NULL; NUL-terminated after *_len */
     size_t out_len, err_len;
     int truncated;              /* SANDBOX_TRUNC_* bits */
+    sandbox_limit limit;        /* which limit ended it (NONE: none did) */
     double wall_ms, cpu_ms;     /* cpu_ms: user+system of the whole process tree */
+    size_t mem_peak;            /* the run's memory peak, bytes (0: no memory cgroup) */
+    long oom_kills;             /* processes the OOM killer took (-1: no memory cgroup) */
     char errmsg[256];           /* ERROR: why; otherwise a note or "" */
 } sandbox_result;
 

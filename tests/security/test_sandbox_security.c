@@ -2,7 +2,7 @@
  * names the protection it exercises; tests/security/mutation.sh rebuilds the
  * sandbox with that protection removed (-DSANDBOX_WEAKEN) and checks that the
  * test then fails. Usage: test_sandbox_security [test-name ...] (all when
- * none given; the list is printed by --list). */
+ * none given; the list is printed by --list, the isolation by --isolation). */
 #include "check.h"
 #include "base/oom.h"
 #include "base/loop.h"
@@ -233,16 +233,18 @@ static void t_cpu_limit(void)
     got_free(&g);
 }
 
-/* RLIMIT_AS: 10 GB is refused (MemoryError) or the program dies; it never
- * gets the memory. bytearray is calloc'ed and untouched, so even without the
- * limit this costs the machine nothing. */
+/* RLIMIT_AS: a 10 GB mapping is refused. The mapping is never touched
+ * (MAP_NORESERVE, 0x4000 on x86-64 and aarch64: no overcommit accounting
+ * either), so without the limit it costs the machine nothing, and the
+ * memory cgroup, which charges pages, not mappings, cannot stand in. */
 static void t_alloc_10gb(void)
 {
     static const char prog[] =
+        "import mmap\n"
         "try:\n"
-        "    b = bytearray(10 * 1024 ** 3)\n"
-        "    print('allocated', len(b))\n"
-        "except MemoryError:\n"
+        "    m = mmap.mmap(-1, 10 << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | 0x4000)\n"
+        "    print('allocated', len(m))\n"
+        "except (OSError, MemoryError):\n"
         "    print('MemoryError')\n";
     sandbox_spec s = {0};
     s.mem_bytes = (size_t)1 << 30;
@@ -252,6 +254,179 @@ static void t_alloc_10gb(void)
     CHECK_MSG(!strstr(g.out, "allocated"), "out=%s", g.out);
     CHECK(strstr(g.out, "MemoryError") || g.r.status == SANDBOX_SIGNALED);
     got_free(&g);
+}
+
+/* ---- memory the run holds in all, beyond RLIMIT_AS ------------------------
+ * Each program grabs memory in 64 MiB steps, printing "held N" (MiB) after
+ * each, up to a ceiling: the attempt of the issue, or a quarter of what the
+ * machine has free, whichever is less, so that a build without the
+ * protection (make mutation) costs the machine a bounded amount, briefly.
+ * Under a 128 MiB limit the protection must stop it (refused, or killed)
+ * before it holds twice the limit. */
+
+#define MEM_LIMIT ((size_t)128 << 20)
+
+static const char mem_ceiling_py[] =
+    "def ceiling(want):\n"
+    "    for l in open('/proc/meminfo'):\n"
+    "        if l.startswith('MemAvailable:'):\n"
+    "            return min(want, int(l.split()[1]) * 1024 // 4)\n"
+    "    return 0\n";
+
+/* The most the program said it held (MiB), and its ceiling. */
+static int mem_held(const char *out, int *ceiling)
+{
+    int held = 0, v;
+    *ceiling = 0;
+    for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (sscanf(p, "held %d", &v) == 1 && v > held)
+            held = v;
+        sscanf(p, "ceiling %d", ceiling);
+    }
+    return held;
+}
+
+static int memory_cgroup_expected(void)
+{
+    const char *iso = sandbox_isolation();
+    if (strstr(iso, "memory: cgroup") || strstr(iso, "WEAKENED"))
+        return 1;
+    printf("skip: no memory cgroup on this machine (%s)\n", iso);
+    return 0;
+}
+
+static void mem_attempt(const char *name, const char *body, const sandbox_spec *spec)
+{
+    char prog[4096];
+    snprintf(prog, sizeof prog, "%s%s", mem_ceiling_py, body);
+    got g;
+    double t0 = loop_now_ms();
+    if (!run_py(prog, spec, &g, 60000))
+        return;
+    int ceiling, held = mem_held(g.out, &ceiling);
+    printf("%s: held %d MiB of a %d MiB attempt under a %zu MiB limit; status %d signal %d limit %d, "
+           "peak %zu MiB, oom kills %ld, %.0f ms; %s\n", name, held, ceiling, MEM_LIMIT >> 20,
+           g.r.status, g.r.signal, (int)g.r.limit, g.r.mem_peak >> 20, g.r.oom_kills,
+           loop_now_ms() - t0, strstr(g.out, "refused") ? "refused" : "not refused");
+    if (ceiling < (int)(2 * MEM_LIMIT >> 20) + 64) {
+        printf("skip %s: too little free memory for a meaningful attempt\n", name);
+    } else {
+        CHECK_MSG((size_t)held < 2 * MEM_LIMIT >> 20, "%s held %d MiB under a %zu MiB limit: out=%.300s err=%.300s",
+                  name, held, MEM_LIMIT >> 20, g.out, g.err);
+        CHECK_MSG(!strstr(g.out, "done"), "%s ran to its end: out=%.300s", name, g.out);
+    }
+    got_free(&g);
+}
+
+/* SysV shm: segments touched through a mapping, then detached; RLIMIT_AS
+ * only ever sees one. 1 GiB in 16 segments (removed at the end: the run's
+ * IPC namespace would drop them anyway). */
+static void t_shm_1gb(void)
+{
+    static const char body[] =
+        "import ctypes\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "libc.shmget.argtypes = [ctypes.c_int, ctypes.c_size_t, ctypes.c_int]\n"
+        "libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]\n"
+        "libc.shmat.restype = ctypes.c_void_p\n"
+        "libc.shmdt.argtypes = [ctypes.c_void_p]\n"
+        "libc.shmctl.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p]\n"
+        "seg, held, ids = 64 << 20, 0, []\n"
+        "top = ceiling(1 << 30)\n"
+        "print('ceiling', top >> 20, flush=True)\n"
+        "try:\n"
+        "    while held + seg <= top:\n"
+        "        i = libc.shmget(0, seg, 0o1600)\n"
+        "        if i < 0:\n"
+        "            print('refused', ctypes.get_errno(), flush=True)\n"
+        "            break\n"
+        "        ids.append(i)\n"
+        "        p = libc.shmat(i, None, 0)\n"
+        "        if p is None or p == ctypes.c_void_p(-1).value:\n"
+        "            print('shmat failed', ctypes.get_errno(), flush=True)\n"
+        "            break\n"
+        "        ctypes.memset(p, 1, seg)\n"
+        "        libc.shmdt(p)\n"
+        "        held += seg\n"
+        "        print('held', held >> 20, flush=True)\n"
+        "    else:\n"
+        "        print('done', held >> 20)\n"
+        "finally:\n"
+        "    for i in ids:\n"
+        "        libc.shmctl(i, 0, None)\n";
+    sandbox_spec s = {0};
+    s.mem_bytes = MEM_LIMIT;
+    s.wall_s = 30;
+    mem_attempt("shm_1gb", body, &s);
+}
+
+/* memfd: pages of an anonymous file, filled by fallocate, never mapped.
+ * 2.5 GiB in 40 files of 64 MiB (RLIMIT_FSIZE is per file). */
+static void t_memfd_2gb(void)
+{
+    static const char body[] =
+        "import os\n"
+        "seg, held, fds = 64 << 20, 0, []\n"
+        "top = ceiling(5 << 29)\n"
+        "print('ceiling', top >> 20, flush=True)\n"
+        "while held + seg <= top:\n"
+        "    try:\n"
+        "        fds.append(os.memfd_create('x'))\n"
+        "        os.posix_fallocate(fds[-1], 0, seg)\n"
+        "    except OSError as e:\n"
+        "        print('refused', e.errno, flush=True)\n"
+        "        break\n"
+        "    held += seg\n"
+        "    print('held', held >> 20, flush=True)\n"
+        "else:\n"
+        "    print('done', held >> 20)\n";
+    sandbox_spec s = {0};
+    s.mem_bytes = MEM_LIMIT;
+    s.fsize_bytes = (size_t)64 << 20;
+    s.wall_s = 30;
+    mem_attempt("memfd_2gb", body, &s);
+}
+
+/* Processes: each child stays under RLIMIT_AS with 64 MiB touched; five
+ * of them hold five times that. Children are started one after another
+ * and count as holding once they reported and are alive at the end. Only a
+ * memory cgroup bounds this, so the test needs one. */
+static void t_mem_forked(void)
+{
+    if (!memory_cgroup_expected())
+        return;
+    static const char body[] =
+        "import os, time\n"
+        "top = ceiling(5 * (64 << 20))\n"
+        "print('ceiling', top >> 20, flush=True)\n"
+        "go_r, go_w = os.pipe()\n"
+        "kids = []\n"
+        "for i in range(top // (64 << 20)):\n"
+        "    ready_r, ready_w = os.pipe()\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        os.close(go_w)\n"
+        "        b = b'\\1' * (64 << 20)\n"
+        "        os.write(ready_w, b'x')\n"
+        "        os.read(go_r, 1)\n"
+        "        os._exit(0)\n"
+        "    os.close(ready_w)\n"
+        "    os.read(ready_r, 1)\n"
+        "    os.close(ready_r)\n"
+        "    kids.append(pid)\n"
+        "time.sleep(0.2)\n"
+        "alive = sum(1 for pid in kids if os.waitpid(pid, os.WNOHANG) == (0, 0))\n"
+        "print('held', alive * 64, flush=True)\n"
+        "os.close(go_w)\n"
+        "for pid in kids:\n"
+        "    try:\n"
+        "        os.waitpid(pid, 0)\n"
+        "    except ChildProcessError:\n"
+        "        pass\n";
+    sandbox_spec s = {0};
+    s.mem_bytes = MEM_LIMIT;
+    s.wall_s = 30;
+    mem_attempt("mem_forked", body, &s);
 }
 
 /* Mount namespace: nothing outside the sandbox directory can be written. */
@@ -613,6 +788,9 @@ static const struct {
     {"infinite_loop_timeout", t_infinite_loop_timeout},
     {"cpu_limit", t_cpu_limit},
     {"alloc_10gb", t_alloc_10gb},
+    {"shm_1gb", t_shm_1gb},
+    {"memfd_2gb", t_memfd_2gb},
+    {"mem_forked", t_mem_forked},
     {"write_outside", t_write_outside},
     {"read_secret", t_read_secret},
     {"socket_loopback", t_socket_loopback},
@@ -629,6 +807,10 @@ static const struct {
 int main(int argc, char **argv)
 {
     size_t ntests = sizeof tests / sizeof tests[0];
+    if (argc == 2 && !strcmp(argv[1], "--isolation")) {
+        puts(sandbox_isolation());
+        return 0;
+    }
     if (argc == 2 && !strcmp(argv[1], "--list")) {
         for (size_t i = 0; i < ntests; i++)
             puts(tests[i].name);

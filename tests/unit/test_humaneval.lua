@@ -1,5 +1,6 @@
 -- HumanEval: programs are scored by running the hidden test in the sandbox
--- (a pass needs exit 0 and the run's secret token last on stdout), agreement
+-- (a pass needs exit 0 and the judge's verdict behind the run's secret token
+-- last on stdout; hostile candidates are in tests/security), agreement
 -- groups programs by what they do on the docstring inputs, pass@k uses the
 -- unbiased estimator, and a simulated run goes end to end.
 --   ./slmmux run tests/unit/test_humaneval.lua --no-store
@@ -73,6 +74,11 @@ assert(loop.outcome == "timeout", "infinite loop: " .. loop.outcome)
 local segv = outcome(p0.prompt .. "    import os, signal\n    os.kill(os.getpid(), signal.SIGSEGV)\n")
 assert(segv.outcome == "crash" and segv.reason == "signal 11", "crash: " .. tostring(segv.reason))
 assert(outcome("def broken(:\n").outcome == "fail", "syntax error")
+-- A hidden test that does not load is the judge's failure: an error, never a fail.
+fails(function()
+  task.outcome("def f(x):\n    return x\n", {id = "bad", prompt = "def f(x):\n", entry_point = "f",
+    test = "def check(:\n"})
+end, "the judge could not judge: the hidden test does not load: SyntaxError")
 -- A program is run once however often it is scored.
 local runs = task.stats.test_runs
 assert(task.score(p0.reference, p0) and task.stats.test_runs == runs, "memoized")
@@ -147,7 +153,7 @@ end
 local files = require "slmmux.files"
 local harness = assert(io.open(home .. "/lua/slmmux/agree/harness.py")):read("a")
 assert(files.read("agree/harness.py") == harness and harness:find("def _canon", 1, true))
-assert(files.read("tasks/humaneval/driver.py"):find("def _main", 1, true))
+assert(files.read("tasks/humaneval/driver.py"):find("def _judge", 1, true))
 fails(function() files.read("agree/absent.py") end, home .. "/lua/slmmux/agree/absent.py")
 
 -- pass@k: 1 - C(n-c, k) / C(n, k), by hand.

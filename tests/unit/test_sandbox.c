@@ -106,6 +106,42 @@ static int leftover_dirs(void)
     return n;
 }
 
+/* Cgroups of this process's runs still there: in each hierarchy it is in. */
+static int leftover_cgroups(void)
+{
+    static const char *const mounts[] = {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids",
+                                         "/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
+    char prefix[64], line[512];
+    snprintf(prefix, sizeof prefix, "slmmux-%d-", (int)getpid());
+    int n = 0;
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        char *path = strrchr(line, ':');
+        if (!path)
+            continue;
+        for (size_t m = 0; m < sizeof mounts / sizeof mounts[0]; m++) {
+            char dir[1024];
+            snprintf(dir, sizeof dir, "%s%s", mounts[m], path + 1);
+            DIR *d = opendir(dir);
+            struct dirent *e;
+            while (d && (e = readdir(d)))
+                if (!strncmp(e->d_name, prefix, strlen(prefix)))
+                    n++;
+            if (d)
+                closedir(d);
+        }
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+static int has_memcg(void)
+{
+    return strstr(sandbox_isolation(), "memory: cgroup") != NULL;
+}
+
 static void test_isolation_named(void)
 {
     const char *iso = sandbox_isolation();
@@ -122,7 +158,13 @@ static void test_print_ok(loop_t *loop)
     CHECK_STR(g.out, "ok\n");
     CHECK(g.r.err_len == 0);
     CHECK(g.r.truncated == 0);
+    CHECK(g.r.limit == SANDBOX_LIMIT_NONE);
     CHECK(g.r.wall_ms > 0 && g.r.cpu_ms > 0);
+    if (has_memcg())
+        CHECK_MSG(g.r.mem_peak > ((size_t)1 << 20) && g.r.oom_kills == 0, "peak %zu oom kills %ld",
+                  g.r.mem_peak, g.r.oom_kills);
+    else
+        CHECK(g.r.mem_peak == 0 && g.r.oom_kills == -1);
     got_free(&g);
 }
 
@@ -214,6 +256,46 @@ static void test_cpu_limit(loop_t *loop)
               "status %d signal %d", g.r.status, g.r.signal);
     CHECK_MSG(g.r.cpu_ms > 800 && g.r.cpu_ms < 3000, "cpu_ms %.0f", g.r.cpu_ms);
     CHECK_MSG(g.r.wall_ms < 10000, "wall_ms %.0f", g.r.wall_ms);
+    CHECK_MSG(g.r.limit == SANDBOX_LIMIT_CPU, "limit %d", (int)g.r.limit);
+    got_free(&g);
+    /* a program that ignores SIGXCPU dies of SIGKILL at the hard limit, a
+     * second later: still the CPU limit, not a crash */
+    run_py(loop, "import signal\nsignal.signal(signal.SIGXCPU, signal.SIG_IGN)\nwhile True:\n    pass\n",
+           &s, &g);
+    CHECK_MSG(g.r.status == SANDBOX_SIGNALED && g.r.signal == SIGKILL && g.r.limit == SANDBOX_LIMIT_CPU,
+              "status %d signal %d limit %d cpu %.0f ms", g.r.status, g.r.signal, (int)g.r.limit, g.r.cpu_ms);
+    got_free(&g);
+    /* a SIGKILL of its own with CPU to spare is no CPU limit */
+    run_py(loop, "import os\nos.kill(os.getpid(), 9)\n", &s, &g);
+    CHECK_MSG(g.r.status == SANDBOX_SIGNALED && g.r.signal == SIGKILL && g.r.limit == SANDBOX_LIMIT_NONE,
+              "status %d signal %d limit %d", g.r.status, g.r.signal, (int)g.r.limit);
+    got_free(&g);
+}
+
+/* A flood past the cap is killed, and says so; the memory cgroup's OOM
+ * kill says so (the program holds memfd pages RLIMIT_AS does not see). */
+static void test_limit_labels(loop_t *loop)
+{
+    got g;
+    sandbox_spec s = {0};
+    s.out_cap = 1000;
+    run_py(loop, "import os\nwhile True:\n    os.write(1, b'x' * 65536)\n", &s, &g);
+    CHECK_MSG(g.r.status == SANDBOX_SIGNALED && g.r.limit == SANDBOX_LIMIT_OUTPUT && g.r.out_len == 1000,
+              "status %d limit %d out %zu", g.r.status, (int)g.r.limit, g.r.out_len);
+    got_free(&g);
+    if (!has_memcg()) {
+        printf("skip the memory limit label: no memory cgroup\n");
+        return;
+    }
+    s = (sandbox_spec){0};
+    s.mem_bytes = (size_t)64 << 20;
+    s.fsize_bytes = (size_t)256 << 20;
+    run_py(loop, "import os\nfd = os.memfd_create('m')\nos.posix_fallocate(fd, 0, 256 << 20)\nprint('held')\n",
+           &s, &g);
+    CHECK_MSG(g.r.status == SANDBOX_SIGNALED && g.r.limit == SANDBOX_LIMIT_MEMORY && g.r.oom_kills >= 1 &&
+              g.r.mem_peak >= ((size_t)56 << 20) && g.r.mem_peak <= ((size_t)64 << 20) && !strstr(g.out, "held"),
+              "status %d signal %d limit %d oom kills %ld peak %zu out %s err %.200s", g.r.status, g.r.signal,
+              (int)g.r.limit, g.r.oom_kills, g.r.mem_peak, g.out, g.err);
     got_free(&g);
 }
 
@@ -239,7 +321,7 @@ static void test_timeout_does_not_block_loop(loop_t *loop)
     s.wall_s = 0.5;
     run_py(loop, "import time\nprint('start', flush=True)\ntime.sleep(30)\n", &s, &g);
     loop_timer_cancel(loop, t.id);
-    CHECK(g.r.status == SANDBOX_TIMEOUT);
+    CHECK(g.r.status == SANDBOX_TIMEOUT && g.r.limit == SANDBOX_LIMIT_WALL);
     CHECK_STR(g.out, "start\n");
     CHECK_MSG(g.r.wall_ms >= 500 && g.r.wall_ms < 3000, "wall_ms %.0f", g.r.wall_ms);
     CHECK_MSG(t.ticks >= 25, "only %d ticks of 10 ms in a 500 ms run", t.ticks);
@@ -287,6 +369,7 @@ static void test_concurrent_16(loop_t *loop)
     CHECK(sandbox_active() == N);
     CHECK(wait_for(loop, gs, N, 60000));
     double ms = loop_now_ms() - t0;
+    CHECK(leftover_cgroups() == 0);
     for (int i = 0; i < N; i++) {
         char want[32];
         snprintf(want, sizeof want, "%d\n", i * i);
@@ -382,6 +465,7 @@ static void test_abort_all(loop_t *loop)
     CHECK(sandbox_active() == 0);
     CHECK(gs[0].done + gs[1].done + gs[2].done == 0);
     CHECK(leftover_dirs() == 0);
+    CHECK(leftover_cgroups() == 0);
     CHECK(loop_pending(loop) == 0);
 }
 
@@ -410,6 +494,7 @@ int main(void)
     test_environment_is_clean(loop);
     test_output_cap(loop);
     test_cpu_limit(loop);
+    test_limit_labels(loop);
     test_timeout_does_not_block_loop(loop);
     test_private_dir_removed(loop);
     test_concurrent_16(loop);
@@ -418,6 +503,7 @@ int main(void)
     test_abort_all(loop);
     CHECK(sandbox_active() == 0);
     CHECK(leftover_dirs() == 0);
+    CHECK_MSG(leftover_cgroups() == 0, "%d cgroups of runs left", leftover_cgroups());
     CHECK(loop_pending(loop) == 0);
     /* bwrap's namespace init can be re-parented to us (subreaper) just after
      * abort_all returns: give stragglers 2 s to die, reaping adopted zombies */

@@ -5,13 +5,21 @@
 -- scored by running the hidden test on it in the sandbox (mux.exec), never
 -- in this process.
 --
--- A program passes only when its run exits with status 0 and the last line
--- of its stdout is a token drawn from /dev/urandom for that run. The token
--- reaches the run on stdin, read by a small driver before the model's code
--- runs, so it is in no file the program could read; a program that exits
--- early (os._exit(0), sys.exit(0)) never prints it. (A program that
--- inspects the driver's stack frame could still find it: in-process code
--- cannot be fully fenced off from its caller.)
+-- The verdict is not the candidate's to give (driver.py says how): in the
+-- sandbox a trusted judge process runs the hidden test's check() against a
+-- stand-in, and the candidate's function runs in a process of its own that
+-- gets the arguments of each call and returns its results by value (plain
+-- JSON values the judge rebuilds), so the candidate can neither read the
+-- expected values or the pass token nor hand check() an object whose __eq__
+-- lies. A program passes only when the run exits with status 0 and the last
+-- line of its stdout is the judge's verdict "pass" behind a token drawn from
+-- /dev/urandom for that run; the token, the prompt's helpers and the test
+-- reach the judge on stdin, in no file the candidate could read. The
+-- outcome: pass, fail (reason: the exception, or how the candidate's
+-- process ended), timeout (the wall clock or the CPU limit, of either
+-- process), crash (a signal; the memory limit), truncated (an output flood
+-- the sandbox killed).
+local cjson = require "cjson"
 local data = require "slmmux.data"
 local agree = require "slmmux.agree"
 local files = require "slmmux.files"
@@ -53,6 +61,10 @@ local FIELDS = {task_id = "string", prompt = "string", entry_point = "string",
 -- The signal of the CPU limit: a run killed by it timed out, not crashed.
 local SIGXCPU = 24
 
+-- Bytes kept of the run's stdout and stderr: the verdict is one short line
+-- on stdout; stderr holds what the candidate printed, for a reader.
+local OUT_CAP = 64 * 1024
+
 local function has_def(code, entry_point)
   return ("\n" .. code):find("\n%s*def%s+" .. entry_point .. "%s*%(") ~= nil
 end
@@ -81,23 +93,41 @@ end
 -- The exception a failing run ended with (the last line of a traceback).
 local function exception_of(stderr)
   local line = last_line(stderr or "")
-  return line:match("^([%a_][%w_%.]*):") or line:match("^([%a_][%w_%.]*)$") or "exit"
+  local name = line:match("^([%a_][%w_%.]*):") or line:match("^([%a_][%w_%.]*)$")
+  return name and #name <= 80 and name or "exit"
+end
+
+-- The judge's verdict: the last line of stdout, behind the run's token.
+local function verdict_of(r, token)
+  local line = last_line(r.stdout)
+  if line:sub(1, #token + 1) ~= token .. " " then return nil end
+  local ok, v = pcall(cjson.decode, line:sub(#token + 2))
+  if not ok or type(v) ~= "table" or type(v[1]) ~= "string" then return nil end
+  local reason = v[2]
+  return v[1], type(reason) == "string" and reason or nil
 end
 
 local function classify(r, token)
-  if r.status == "exited" then
-    if r.code == 0 and last_line(r.stdout) == token then return "pass" end
-    if r.code == 0 then return "fail", "exited before the tests finished" end
-    return "fail", exception_of(r.stderr)
-  elseif r.status == "timeout" then
-    return "timeout", "wall clock"
-  elseif r.status == "signaled" then
-    if r.signal == SIGXCPU then
-      return "timeout", "cpu limit (signal " .. r.signal .. ")"
-    end
+  if r.status == "error" then
+    error("humaneval: the sandbox could not run a program: " .. tostring(r.message), 0)
+  end
+  local outcome, reason = verdict_of(r, token)
+  if outcome == "pass" and r.status == "exited" and r.code == 0 then return "pass" end
+  -- a limit of the sandbox's ended the run: the judge had no last word
+  if r.limit == "wall" or r.status == "timeout" then return "timeout", "wall clock" end
+  if r.limit == "cpu" then return "timeout", "cpu limit" end
+  if r.limit == "output" then return "truncated", "output flood" end
+  if r.limit == "memory" or (outcome == "crash" and (r.oom_kills or 0) > 0) then
+    return "crash", "memory limit"
+  end
+  if outcome == "error" then error("humaneval: the judge could not judge: " .. tostring(reason), 0) end
+  if outcome == "fail" or outcome == "timeout" or outcome == "crash" then return outcome, reason end
+  -- no verdict: the judge itself ended
+  if r.status == "signaled" then
+    if r.signal == SIGXCPU then return "timeout", "cpu limit (signal " .. r.signal .. ")" end
     return "crash", "signal " .. tostring(r.signal)
   end
-  error("humaneval: the sandbox could not run a program: " .. tostring(r.message), 0)
+  return "fail", "no verdict (" .. exception_of(r.stderr) .. ")"
 end
 
 ---------------------------------------------------------------------------
@@ -176,7 +206,7 @@ function M.new(opts)
   if o.compat ~= nil then t.configure({compat = o.compat}) end
   local outcomes, sigs, by_source, probe_sets = {}, {}, {}, {}
   t.stats = {test_runs = 0, probe_runs = 0, sandbox_errors = 0, exec_wall_ms = 0, exec_cpu_ms = 0,
-    outcomes = {pass = 0, fail = 0, timeout = 0, crash = 0}}
+    outcomes = {pass = 0, fail = 0, timeout = 0, crash = 0, truncated = 0}}
 
   local function count(r, kind)
     t.stats[kind] = t.stats[kind] + 1
@@ -218,26 +248,24 @@ function M.new(opts)
     return pre .. "\n" .. code
   end
 
-  --- The test program: source, the hidden test, the call of check.
-  function t.program(code, p)
-    return t.source(code, p) .. "\n\n" .. p.test .. "\n\ncheck(" .. p.entry_point .. ")\n"
-  end
-
   local function run_test(code, p)
     local token = agree.token()
     local argv = {}
     for i, a in ipairs(o.python) do argv[i] = a end
     argv[#argv + 1] = "driver.py"
-    local r = agree.exec({argv = argv, stdin = token .. "\n", wall = o.timeout, cpu = o.cpu,
-      mem_mb = o.mem_mb, out_cap = 64 * 1024,
-      files = {["driver.py"] = DRIVER, ["prog.py"] = t.program(code, p)}},
+    -- what only the judge may see goes on stdin, read before the candidate starts
+    local judge = cjson.encode({token = token, helpers = preamble(p), test = p.test,
+      entry_point = p.entry_point})
+    local r = agree.exec({argv = argv, stdin = judge, wall = o.timeout, cpu = o.cpu,
+      mem_mb = o.mem_mb, out_cap = OUT_CAP,
+      files = {["driver.py"] = DRIVER, ["prog.py"] = t.source(code, p)}},
       function(run) count(run, "test_runs") end)
     local outcome, reason = classify(r, token)
     t.stats.outcomes[outcome] = t.stats.outcomes[outcome] + 1
     return {outcome = outcome, reason = reason, wall_ms = r.wall_ms}
   end
 
-  --- {outcome = "pass"|"fail"|"timeout"|"crash", reason =, wall_ms =} of
+  --- {outcome = "pass"|"fail"|"timeout"|"crash"|"truncated", reason =, wall_ms =} of
   -- a program on the hidden test; one sandbox run per distinct program.
   function t.outcome(code, p)
     if type(code) ~= "string" then error("humaneval.outcome: code must be a string", 2) end
@@ -409,8 +437,9 @@ function M.table(h)
     local oc = h.outcomes
     out[#out + 1] = string.format("sandbox: %d runs (%d tests, %d probes, %d failed to start "
       .. "and were retried), %.1f runs/s; distinct programs tested: %d pass, %d fail, "
-      .. "%d timeout, %d crash", h.executions, h.test_runs, h.probe_runs, h.sandbox_errors,
-      h.executions_per_s or 0, oc.pass, oc.fail, oc.timeout, oc.crash)
+      .. "%d timeout, %d crash, %d truncated", h.executions, h.test_runs, h.probe_runs,
+      h.sandbox_errors, h.executions_per_s or 0, oc.pass, oc.fail, oc.timeout, oc.crash,
+      oc.truncated or 0)
   end
   return table.concat(out, "\n") .. "\n"
 end
