@@ -87,7 +87,7 @@ end
 
 local function new_context(st, problem, models)
   return context.new(problem, {task = st.task, models = models or st.cfg.models, opts = st.cfg,
-    accuracy = st.accuracy, chat = st.chat(problem)})
+    accuracy = st.accuracy, seed = st.seed, chat = st.chat(problem)})
 end
 
 local function solve_one(st, problem)
@@ -140,6 +140,7 @@ function M.run(recipe, cli)
     progress = {phase = task.name, done = 0, total = #problems, in_flight = 0, calls = 0,
       tokens = 0, errors = 0, started = mux.now(), running = true}}
   st.chat = backend.chat_for(source, task, cfg, st.progress)
+  st.seed = backend.request_seed(cfg, recipe, cli)
   local out = results.out_dir(cfg, task.name, policy)
   local meta = {task = task.name, data = path, policy = policy, backend = source,
     endpoints = endpoints, out = out, prices = cfg.prices,

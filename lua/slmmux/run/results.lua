@@ -1,6 +1,32 @@
--- What a run writes: one line of results.jsonl per problem (the decision,
--- every sample, each model's votes), the output directory, and the writer
--- that appends lines only once the samples they name are committed.
+-- What a run writes: one line of results.jsonl per problem, the output
+-- directory, and the writer that appends lines only once the samples they
+-- name are committed.
+--
+-- A line (one JSON object; every string valid UTF-8, RFC 8259: invalid
+-- bytes a model sent are U+FFFD here and byte for byte in the store):
+--   id, problem, reference
+--   final_answer, selected_model, confidence, reason, early_exit, correct
+--     (true/false; null when the problem failed: then error, error_info)
+--   models: [{model, calls = [{text, answer, finish_reason, correct}],
+--             votes = [{answer, count}], top_answer, confidence, top_correct,
+--             usage = {prompt_tokens, completion_tokens}, requests, latency_ms}]
+--     every model called, the run's models first. calls are the model's
+--     samples of the task's own prompt (pass@1, self-consistency); usage,
+--     requests and latency count every call of the model: tokens paid for
+--     (a stored sample costs none), HTTP requests sent (retries too).
+--   transcript: [{turn, model, agent, round, role, place, request =
+--                 {n, temperature, max_tokens, seed, logprobs, ..., messages =
+--                 how many}, choices = [{text, answer, correct, finish_reason,
+--                 prompt_tokens, completion_tokens, cached, seed, mean_logprob,
+--                 reasoning_content}], usage, latency_ms, cached, requests,
+--                 attempts, key, system_fingerprint, error, error_kind}]
+--     every call the policy made through ctx, in the order it made them.
+--     agent, round and role are the policy's (absent when it gave none);
+--     key is the SHA-256 (hex) of the samples' identity, under which the
+--     store holds the whole request; seed is the seed sample i was sent.
+--   failed_calls: [{model, place, error}]: calls that failed for good in a
+--     problem that was still decided (the setting partial = true lets the
+--     other calls vote).
 local cjson = require "cjson"
 local data = require "slmmux.data"
 local context = require "slmmux.run.context"
@@ -22,19 +48,74 @@ local function model_entry(task, problem, rec)
     top_correct = top ~= nil and task.score(top.answer, problem)}
 end
 
---- The results.jsonl line (a table) of one problem: ctx's records in the
--- order of `models`, and the decision or the error that replaced it.
+local function score_transcript(task, problem, transcript)
+  for _, turn in ipairs(transcript) do
+    for _, ch in ipairs(turn.choices or {}) do
+      ch.correct = ch.answer ~= nil and task.score(ch.answer, problem) or false
+    end
+  end
+  return transcript
+end
+
+-- s with every maximal invalid UTF-8 sequence replaced by U+FFFD.
+local function valid_utf8(s)
+  if utf8.len(s) then return s end
+  local out, i, n = {}, 1, #s
+  while i <= n do
+    local len, bad = utf8.len(s, i)
+    if len then out[#out + 1] = s:sub(i); break end
+    out[#out + 1] = s:sub(i, bad - 1)
+    out[#out + 1] = "\u{FFFD}"
+    i = bad + 1
+    -- the continuation bytes of a cut-off sequence go with it
+    while i <= n and s:byte(i) >= 0x80 and s:byte(i) < 0xC0 do i = i + 1 end
+  end
+  return table.concat(out)
+end
+M.valid_utf8 = valid_utf8
+
+-- v with every string (keys too) valid UTF-8, so that the line is JSON.
+local function clean(v, seen)
+  if type(v) == "string" then return valid_utf8(v) end
+  if type(v) ~= "table" or seen[v] then return v end
+  seen[v] = true
+  local fixes = {}
+  for k, x in pairs(v) do
+    local k2, x2 = clean(k, seen), clean(x, seen)
+    if k2 ~= k or x2 ~= x then fixes[#fixes + 1] = {k, k2, x2} end
+  end
+  for _, f in ipairs(fixes) do
+    v[f[1]] = nil
+    v[f[2]] = f[3]
+  end
+  return v
+end
+
+local function models_of(models, ctx)
+  local list, seen = {}, {}
+  for _, m in ipairs(models) do
+    if ctx.records[m] then list[#list + 1], seen[m] = m, true end
+  end
+  for _, m in ipairs(ctx.record_order or {}) do
+    if not seen[m] then list[#list + 1], seen[m] = m, true end
+  end
+  return list
+end
+
+--- The results.jsonl line (a table, see the header) of one problem: ctx's
+-- records, the run's models first, its transcript, and the decision or the
+-- error that replaced it.
 function M.line(task, models, problem, ctx, decision, err)
   local line = {id = problem.id, problem = problem.text, reference = task.reference(problem),
-    models = {}}
-  for _, m in ipairs(models) do
-    if ctx.records[m] then line.models[#line.models + 1] = model_entry(task, problem, ctx.records[m]) end
+    models = {}, transcript = score_transcript(task, problem, ctx.transcript or {})}
+  for _, m in ipairs(models_of(models, ctx)) do
+    line.models[#line.models + 1] = model_entry(task, problem, ctx.records[m])
   end
   if err or type(decision) ~= "table" then
     line.error = tostring(err or "the policy returned no decision")
     line.error_info = ctx.error_info
     line.correct = cjson.null
-    return line
+    return clean(line, {})
   end
   local answer = decision.answer
   if answer == false then answer = nil end
@@ -42,7 +123,8 @@ function M.line(task, models, problem, ctx, decision, err)
   line.confidence, line.reason = decision.confidence, decision.reason
   line.early_exit = decision.early_exit or nil
   line.correct = answer ~= nil and task.score(answer, problem) or false
-  return line
+  if ctx.failed_calls and #ctx.failed_calls > 0 then line.failed_calls = ctx.failed_calls end
+  return clean(line, {})
 end
 
 local function exists(path)

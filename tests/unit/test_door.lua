@@ -1,0 +1,99 @@
+-- ctx.chat, the one door, on the simulator: every call a policy makes is a
+-- turn of the results line's transcript and counted per model in
+-- summary.json; three agents on one model are three samples; the setting
+-- partial decides whether a model that failed for good fails the problem;
+-- the registered discussion policies run through baselines' -s policy=.
+local cjson = require "cjson"
+local mux = require "slmmux"
+local runner = require "slmmux.run"
+
+local MATH = (mux.home or ".") .. "/data/math_500.json"
+local PROFILES = {
+  good = {accuracy = 0.7, consistency = 0.4, latency_ms = 2, tokens = 200},
+  fair = {accuracy = 0.5, consistency = 0.4, conformity = 0.8, latency_ms = 2, tokens = 150},
+  flaky = {accuracy = 0.5, consistency = 0.4, latency_ms = 2, tokens = 150, error_rate = 0.4},
+}
+
+local passed, failed = 0, 0
+local function check(name, ok, detail)
+  if ok then passed = passed + 1; print("ok   " .. name)
+  else failed = failed + 1; print("FAIL " .. name .. (detail and (": " .. detail) or "")) end
+end
+
+local root = os.tmpname()
+os.remove(root)
+local function run(name, fields, cli)
+  local r = {task = "math", data = MATH, models = {"good", "fair"}, backend = "sim",
+    profiles = PROFILES, quiet = true, samples = 1, limit = 12, out = root .. "/" .. name}
+  for k, v in pairs(fields or {}) do r[k] = v end
+  local summary = runner.run(r, cli or {overrides = {}})
+  local lines = {}
+  for l in io.lines(r.out .. "/results.jsonl") do lines[#lines + 1] = cjson.decode(l) end
+  return summary, lines
+end
+
+-- 1. A recipe's own solve with ctx.chat: agents, rounds, a judge beyond the run's models.
+local function solve(problem, ctx)
+  local first, err = ctx.chat_all{{model = "good", agent = 1, round = 1}, {model = "fair", agent = 2, round = 1}}
+  if not first then return nil, err end
+  local m = ctx.prompt()
+  m[#m + 1] = {role = "assistant", content = first[1].choices[1].text}
+  m[#m + 1] = {role = "user", content = "Another agent said: " .. first[2].choices[1].text}
+  local again, err2 = ctx.chat{model = "good", messages = m, agent = 1, round = 2, n = 2}
+  if not again then return nil, err2 end
+  local judge = ctx.chat{model = "judge", messages = {{role = "user", content = problem.text}}, role = "judge"}
+  return {answer = again.choices[1].answer, model = "good", confidence = judge and 1 or 0}
+end
+local s, lines = run("own", {solve = solve, name = "own debate",
+  profiles = {good = PROFILES.good, fair = PROFILES.fair, judge = PROFILES.good}})
+local turns_ok, fields_ok, tokens = true, true, {}
+for _, l in ipairs(lines) do
+  local t = l.transcript
+  turns_ok = turns_ok and #t == 4 and t[1].agent == 1 and t[2].agent == 2 and t[3].round == 2
+    and t[3].request.n == 2 and t[3].request.messages == 4 and t[4].role == "judge" and t[4].model == "judge"
+  for _, turn in ipairs(t) do
+    fields_ok = fields_ok and turn.request.temperature == 0.3 and turn.request.max_tokens == 2048
+      and type(turn.latency_ms) == "number" and turn.cached == 0 and turn.requests == 1 and turn.key == nil
+    for _, ch in ipairs(turn.choices) do
+      fields_ok = fields_ok and type(ch.text) == "string" and ch.finish_reason and ch.completion_tokens > 0
+        and ch.cached == false and type(ch.correct) == "boolean"
+    end
+    tokens[turn.model] = (tokens[turn.model] or 0) + turn.usage.prompt_tokens + turn.usage.completion_tokens
+  end
+end
+check("every call is a turn: agent, round, role, model, request, choices", turns_ok)
+check("each turn records latency, cached, requests, tokens per choice", fields_ok)
+local rows = {}
+for _, row in ipairs(s.models) do rows[row.model] = row end
+check("a model beyond the run's (the judge) is counted in summary.json",
+  rows.judge and rows.judge.requests == 12 and rows.judge.tokens.total == tokens.judge)
+check("summary.json's tokens per model are the transcript's",
+  rows.good.tokens.total == tokens.good and rows.fair.tokens.total == tokens.fair
+  and s.tokens.total == tokens.good + tokens.fair + tokens.judge)
+check("summary.json's requests per model count every call", rows.good.requests == 24 and rows.fair.requests == 12
+  and s.requests.calls == 48)
+check("round 1 at the task's prompt gives the models' pass@1 (no 'oracle 0.0')",
+  rows.good.pass1.n == 12 and rows.fair.pass1.n == 12 and s.oracle.n == 12)
+
+-- 3. Partial failure: by default the problem is an error; partial = true lets the others vote.
+local _, strict = run("strict", {models = {"good", "flaky"}, samples = 3, limit = 40})
+local _, lenient = run("lenient", {models = {"good", "flaky"}, samples = 3, limit = 40, partial = true})
+local by_id = {}
+for _, l in ipairs(lenient) do by_id[l.id] = l end
+local errors, decided, recorded = 0, 0, true
+for _, l in ipairs(strict) do
+  if l.error then
+    errors = errors + 1
+    local other = by_id[l.id]
+    if not other.error and other.selected_model == "good" then decided = decided + 1 end
+    recorded = recorded and other.failed_calls and other.failed_calls[1].model == "flaky"
+      and other.failed_calls[1].error:find("503", 1, true) ~= nil
+  end
+end
+check("by default a model that failed makes the problem an error", errors > 5, errors)
+check("with partial = true the other model decides those problems", decided == errors, decided .. "/" .. errors)
+check("... and the line says which call failed", recorded)
+
+os.execute("rm -rf " .. root)
+print(string.format("%d passed, %d failed", passed, failed))
+if failed > 0 then os.exit(1) end
