@@ -75,6 +75,23 @@ check("summary.json's requests per model count every call", rows.good.requests =
 check("round 1 at the task's prompt gives the models' pass@1 (no 'oracle 0.0')",
   rows.good.pass1.n == 12 and rows.fair.pass1.n == 12 and s.oracle.n == 12)
 
+-- 2. Three agents on one model are three samples: each its own place.
+local _, dl = run("same_model", {policy = "debate", models = {"fair"}, agents = 3, rounds = 2, limit = 30})
+local places_ok, differ = true, 0
+for _, l in ipairs(dl) do
+  local seen, answers = {}, {}
+  for i = 1, 3 do
+    local t = l.transcript[i]
+    places_ok = places_ok and t.round == 1 and t.agent == i and not seen[t.place] and t.cached == 0
+    seen[t.place] = true
+    answers[i] = t.choices[1].text
+  end
+  if answers[1] ~= answers[2] or answers[2] ~= answers[3] then differ = differ + 1 end
+end
+check("three agents on one model: three places, three fresh samples", places_ok and #dl[1].transcript == 6)
+check("... that differ, as three samples do", differ >= 10, differ .. " of 30")
+check("the model's round-1 samples are its k = 3 for self-consistency", #dl[1].models[1].calls == 3)
+
 -- 3. Partial failure: by default the problem is an error; partial = true lets the others vote.
 local _, strict = run("strict", {models = {"good", "flaky"}, samples = 3, limit = 40})
 local _, lenient = run("lenient", {models = {"good", "flaky"}, samples = 3, limit = 40, partial = true})
@@ -93,6 +110,14 @@ end
 check("by default a model that failed makes the problem an error", errors > 5, errors)
 check("with partial = true the other model decides those problems", decided == errors, decided .. "/" .. errors)
 check("... and the line says which call failed", recorded)
+
+-- 4. The discussion policies through -s policy= (recipes/baselines.lua's way).
+for _, name in ipairs({"debate", "moa", "mav", "mux_verbalized", "mux_logprob"}) do
+  local ok, sm, pl = pcall(run, "policy_" .. name, {limit = 4, samples = 2, aspects = {"general_direct"}},
+    {overrides = {policy = name}})
+  check("-s policy=" .. name .. " runs", ok and sm.counts.total == 4 and sm.counts.errors == 0
+    and #pl[1].transcript > 1, tostring(ok and sm.label or sm))
+end
 
 os.execute("rm -rf " .. root)
 print(string.format("%d passed, %d failed", passed, failed))
