@@ -19,8 +19,7 @@ return mux.run {
   models = {"mistralai/Mistral-Small-24B-Instruct-2501", "Qwen/Qwen2.5-7B-Instruct-Turbo",
     "meta-llama/Llama-3.1-8B-Instruct-Turbo"},   -- the proposers
   policy = "moa",
-  layers = 3,
-  aggregator = "mistralai/Mistral-Small-24B-Instruct-2501",
+  layers = 3,                  -- the aggregator: the first model (-s aggregator=MODEL)
   samples = 1,
   temperature = 0.7,
   max_tokens = 2048,
