@@ -124,7 +124,8 @@ local function fill_turn(ctx, turn, resp)
   end
   local p, c = billed(resp)
   turn.choices, turn.usage = choices, {prompt_tokens = p, completion_tokens = c}
-  turn.latency_ms, turn.cached, turn.key = resp.latency_ms or 0, resp.cached or 0, resp.key
+  turn.latency_ms = math.floor((resp.latency_ms or 0) * 10 + 0.5) / 10
+  turn.cached, turn.key = resp.cached or 0, resp.key
   turn.requests, turn.attempts = resp.requests or 0, resp.attempts
   turn.system_fingerprint = resp.system_fingerprint
 end
@@ -148,7 +149,8 @@ local function account(ctx, turn, direct)
   if not rec.places[place] then rec.order[#rec.order + 1] = place end
   local calls = {}
   for i, ch in ipairs(turn.choices) do
-    calls[i] = {text = ch.text, answer = ch.answer, finish_reason = ch.finish_reason}
+    calls[i] = {text = ch.text, answer = ch.answer, finish_reason = ch.finish_reason,
+      turn = turn.turn, choice = i}
   end
   rec.places[place] = calls
   rec.calls = {}

@@ -97,7 +97,7 @@ local function solve_one(st, problem)
   local line = results.line(st.task, st.cfg.models, problem, ctx, decision, err)
   line.elapsed_s = math.floor((mux.now() - t0) * 1000 + 0.5) / 1000
   report.add(st.tally, line)
-  st.queue[#st.queue + 1] = report.json(line)
+  st.queue[#st.queue + 1] = results.encode(line)
   local p = st.progress
   p.done = p.done + 1
   if line.error then p.errors = p.errors + 1 end

@@ -7,11 +7,12 @@
 --   id, problem, reference
 --   final_answer, selected_model, confidence, reason, early_exit, correct
 --     (true/false; null when the problem failed: then error, error_info)
---   models: [{model, calls = [{text, answer, finish_reason, correct}],
+--   models: [{model, calls = [{answer, finish_reason, correct, turn, choice}],
 --             votes = [{answer, count}], top_answer, confidence, top_correct,
 --             usage = {prompt_tokens, completion_tokens}, requests, latency_ms}]
 --     every model called, the run's models first. calls are the model's
---     samples of the task's own prompt (pass@1, self-consistency); usage,
+--     own answers (pass@1, self-consistency: see run/context.lua), each
+--     naming its turn and choice in the transcript, where its text is; usage,
 --     requests and latency count every call of the model: tokens paid for
 --     (a stored sample costs none), HTTP requests sent (retries too).
 --   transcript: [{turn, model, agent, round, role, place, request =
@@ -30,29 +31,49 @@
 local cjson = require "cjson"
 local data = require "slmmux.data"
 local context = require "slmmux.run.context"
+local report = require "slmmux.report"
 
 local mux = require "slmmux"
 
 local M = {}
 
-local function model_entry(task, problem, rec)
+-- task.score, once per distinct answer of a line: the same answers come
+-- back in many calls and turns, and a MATH equivalence is not free.
+local function scorer(task, problem)
+  local known = {}
+  return function(answer)
+    if answer == nil then return false end
+    local v = known[answer]
+    if v == nil then
+      v = task.score(answer, problem) and true or false
+      known[answer] = v
+    end
+    return v
+  end
+end
+
+local function model_entry(task, problem, rec, score)
   local answers = context.answers_of(rec)
-  for _, c in ipairs(rec.calls) do c.correct = c.answer ~= nil and task.score(c.answer, problem) end
+  for _, c in ipairs(rec.calls) do c.correct = score(c.answer) end
   local groups = #answers > 0 and mux.vote.count(answers, {equiv = task.equiv}) or {}
   local votes = {}
   for i, g in ipairs(groups) do votes[i] = {answer = g.answer, count = g.count} end
   local top = groups[1]
-  return {model = rec.model, calls = rec.calls, usage = rec.usage, requests = rec.requests,
+  local calls = {}   -- the texts are the transcript's
+  for i, c in ipairs(rec.calls) do
+    local out = {}
+    for k, v in pairs(c) do if k ~= "text" then out[k] = v end end
+    calls[i] = out
+  end
+  return {model = rec.model, calls = calls, usage = rec.usage, requests = rec.requests,
     latency_ms = rec.latency_ms, votes = top and votes or nil,
     top_answer = top and top.answer, confidence = top and top.count / #answers or 0,
-    top_correct = top ~= nil and task.score(top.answer, problem)}
+    top_correct = top ~= nil and score(top.answer)}
 end
 
-local function score_transcript(task, problem, transcript)
+local function score_transcript(transcript, score)
   for _, turn in ipairs(transcript) do
-    for _, ch in ipairs(turn.choices or {}) do
-      ch.correct = ch.answer ~= nil and task.score(ch.answer, problem) or false
-    end
+    for _, ch in ipairs(turn.choices or {}) do ch.correct = score(ch.answer) end
   end
   return transcript
 end
@@ -106,25 +127,34 @@ end
 -- records, the run's models first, its transcript, and the decision or the
 -- error that replaced it.
 function M.line(task, models, problem, ctx, decision, err)
+  local score = scorer(task, problem)
   local line = {id = problem.id, problem = problem.text, reference = task.reference(problem),
-    models = {}, transcript = score_transcript(task, problem, ctx.transcript or {})}
+    models = {}, transcript = score_transcript(ctx.transcript or {}, score)}
   for _, m in ipairs(models_of(models, ctx)) do
-    line.models[#line.models + 1] = model_entry(task, problem, ctx.records[m])
+    line.models[#line.models + 1] = model_entry(task, problem, ctx.records[m], score)
   end
   if err or type(decision) ~= "table" then
     line.error = tostring(err or "the policy returned no decision")
     line.error_info = ctx.error_info
     line.correct = cjson.null
-    return clean(line, {})
+    return line
   end
   local answer = decision.answer
   if answer == false then answer = nil end
   line.final_answer, line.selected_model = answer, decision.model
   line.confidence, line.reason = decision.confidence, decision.reason
   line.early_exit = decision.early_exit or nil
-  line.correct = answer ~= nil and task.score(answer, problem) or false
+  line.correct = score(answer)
   if ctx.failed_calls and #ctx.failed_calls > 0 then line.failed_calls = ctx.failed_calls end
-  return clean(line, {})
+  return line
+end
+
+--- The JSON text of a line: valid UTF-8 even when a model's text is not
+-- (checked once over the whole text; only a line that fails it is cleaned).
+function M.encode(line)
+  local text = report.json(line)
+  if utf8.len(text) then return text end
+  return report.json(clean(line, {}))
 end
 
 local function exists(path)
