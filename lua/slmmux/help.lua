@@ -15,13 +15,19 @@ local function rows(title, list)
   return table.concat(out, "\n") .. "\n"
 end
 
---- The text: policies (-s policy=NAME), then tasks (-s task=NAME).
+--- The text: policies (-s policy=NAME), the settings of those that have
+-- their own, then tasks (-s task=NAME).
 function M.text()
-  local list = {}
+  local list, settings = {}, {}
   for i, name in ipairs(policies.names()) do
-    list[i] = {name = name, description = policies.get(name).description}
+    local p = policies.get(name)
+    list[i] = {name = name, description = p.description}
+    if p.settings then settings[#settings + 1] = {name = name, description = p.settings} end
   end
+  settings[#settings + 1] = {name = "(any)", description = "partial=true: a call that failed for good "
+    .. "leaves the others to decide (default: the problem is an error, retried next run)"}
   return rows("policies (-s policy=NAME):", list) .. "\n"
+    .. rows("their settings (-s KEY=VALUE, defaults shown):", settings) .. "\n"
     .. rows("tasks (-s task=NAME):", tasks.list())
 end
 

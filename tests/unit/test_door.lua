@@ -119,6 +119,52 @@ for _, name in ipairs({"debate", "moa", "mav", "mux_verbalized", "mux_logprob"})
     and #pl[1].transcript > 1, tostring(ok and sm.label or sm))
 end
 
+-- 5. The papers' prompts and what is read from replies.
+local vera = require "slmmux.policies.mav_prompts"
+local prompt = vera.prompt("math", "units_steps", "What is 2+2?", "It is 4.")
+check("a MAV verifier prompt: the paper's system line, question, solution, instructions",
+  prompt:find("^You are a critical verifier tasked with evaluating mathematical problem%-solving%.")
+  and prompt:find("\n\nQUESTION:\nWhat is 2%+2%?\n\nPROPOSED SOLUTION:\nIt is 4%.\n\nINSTRUCTIONS: \n")
+  and prompt:find("reply 'FINAL VERIFICATION ANSWER:True'%.$"))
+check("gpqa gets the multiple-choice verifier", vera.prompt("gpqa", "general_direct", "q", "s")
+  :find("multiple%-choice question%-answering"))
+check("an unknown aspect is an error naming the known ones",
+  not pcall(vera.prompt, "math", "vibes", "q", "s") and select(2, pcall(vera.prompt, "math", "vibes", "q", "s"))
+  :find("general_edge", 1, true))
+check("approval: the last FINAL VERIFICATION ANSWER, bold and case ignored",
+  vera.approval("... FINAL VERIFICATION ANSWER:False ... final verification answer: **True**") == true
+  and vera.approval("FINAL VERIFICATION ANSWER: false.") == false
+  and vera.approval("FINAL VERIFICATION ANSWER: True, since") == true
+  and vera.approval("I think it is True") == false)
+do   -- MoA's aggregator sees the proposers' responses in the paper's prompt
+  local context = require "slmmux.run.context"
+  local seen = {}
+  local function chat(req)
+    seen[#seen + 1] = req
+    return {choices = {{text = req.model .. " says \\boxed{7}", finish_reason = "stop"}}}
+  end
+  local ctx = context.new({id = "p", text = "?", reference = "7"}, {task = require("slmmux.tasks.math"),
+    models = {"a", "b"}, opts = {layers = 2, temperature = 0.7, max_tokens = 64}, chat = chat})
+  local d = require("slmmux.policies.moa").solve(ctx.problem, ctx)
+  local system = seen[3].messages[1].content
+  check("MoA: the task's system message, then the Aggregate-and-Synthesize prompt and the responses",
+    #seen == 3 and seen[3].place == "agent=1;round=2;role=aggregator" and seen[3].model == "a"
+    and system:find("^You are a helpful math assistant.-\n\nYou have been provided with a set of responses "
+      .. "from various open%-source models to the latest user query%.")
+    and system:find("Responses from models:\n1%. a says \\boxed{7}\n2%. b says \\boxed{7}$")
+    and d.answer == "7" and d.confidence == 1, system)
+end
+local signals = require "slmmux.policies.signals"
+check("a stated confidence", signals.stated("x\nConfidence: 85%\n\\boxed{4}") == 0.85
+  and signals.stated("no confidence") == 0 and signals.stated("Confidence: 140%") == 1)
+local ch = {text = "So \\boxed{42}.", answer = "42", logprobs = {{token = "So \\", logprob = -1},
+  {token = "boxed{", logprob = -1}, {token = "42", logprob = -0.2}, {token = "}.", logprob = -0.4}}}
+check("the answer's mean log-prob is over the tokens that state it",
+  math.abs(signals.answer_logprob(ch, "m") - (-0.2)) < 1e-9)
+local okl, errl = pcall(signals.answer_logprob, {text = "4"}, "m7")
+check("no logprobs is a configuration error naming the model", not okl
+  and require("slmmux.errors").kind(errl) == "config" and tostring(errl):find("m7", 1, true))
+
 os.execute("rm -rf " .. root)
 print(string.format("%d passed, %d failed", passed, failed))
 if failed > 0 then os.exit(1) end

@@ -8,9 +8,11 @@
 -- agent's conversation goes on with the other agents' previous answers, in
 -- the wording of the paper's GSM8K script ("math problem" made "problem",
 -- and the closing asks for the answer in the form the problem asks for).
+local errors = require "slmmux.errors"
 local vote = require "slmmux.vote"
 
-local M = {name = "debate", label = "LLM-Debate",
+local M = {name = "debate", settings = "agents=3 rounds=2",
+  label = "LLM-Debate",
   description = "LLM-Debate (Du et al. 2023): agents answer, see each other's answers, "
     .. "answer again; majority of the last round"}
 
@@ -27,6 +29,7 @@ end
 
 function M.solve(problem, ctx)
   local n, rounds = ctx.opts.agents or DEFAULTS.agents, ctx.opts.rounds or DEFAULTS.rounds
+  if n < 1 or rounds < 1 then errors.usage("debate: agents and rounds must be at least 1") end
   local agents, said, answers = {}, {}, {}
   for a = 1, n do agents[a] = {model = ctx.models[(a - 1) % #ctx.models + 1], messages = ctx.prompt()} end
   for round = 1, rounds do

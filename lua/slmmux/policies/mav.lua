@@ -15,7 +15,10 @@ local vera = require "slmmux.policies.mav_prompts"
 
 local mux = require "slmmux"
 
-local M = {name = "mav", label = "Multi-Agent Verification (BoN-MAV)",
+local M = {name = "mav",
+  settings = "samples=16 (candidates) aspects=units_steps,general_summarize,general_edge,general_mistakes,"
+    .. "general_domain",
+  label = "Multi-Agent Verification (BoN-MAV)",
   description = "BoN-MAV (Lifshitz et al. 2025): n candidates, aspect verifiers approve "
     .. "or not, the most approved candidate wins"}
 
@@ -32,7 +35,8 @@ local function verify(ctx, v, c, question, solution)
   if not resp then return nil, err end
   local text = resp.choices[1].text or ""
   if not vera.is_direct(v.aspect) then
-    resp, err = ask({first[1], {role = "assistant", content = text}, {role = "user", content = vera.CLARIFY}}, 2)
+    local follow = {first[1], {role = "assistant", content = text}, {role = "user", content = vera.CLARIFY}}
+    resp, err = ask(follow, 2)
     if not resp then return nil, err end
     text = resp.choices[1].text or ""
   end

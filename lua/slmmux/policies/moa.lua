@@ -9,9 +9,10 @@
 -- The responses are shown with the paper's Aggregate-and-Synthesize prompt
 -- (its Table 1, worded as in the authors' release): appended to the task's
 -- system message, or as a system message of its own when there is none.
-local vote = require "slmmux.vote"
+local errors = require "slmmux.errors"
 
-local M = {name = "moa", label = "Mixture-of-Agents",
+local M = {name = "moa", settings = "layers=3 (MoA-Lite: 2) aggregator=<the first model>",
+  label = "Mixture-of-Agents",
   description = "Mixture-of-Agents (Wang et al. 2024): layers of proposers, "
     .. "an aggregator synthesizes the last layer's responses"}
 
@@ -37,7 +38,8 @@ local function with_references(messages, responses)
   return messages
 end
 
--- One layer: each of `models` answers, shown `responses` (none in layer 1).
+-- One layer: each of `models` answers, shown `responses` (none in layer 1);
+-- the texts of those that answered (partial = true leaves out the others).
 local function layer(ctx, models, responses, l, role)
   local reqs = {}
   for i, m in ipairs(models) do
@@ -47,31 +49,29 @@ local function layer(ctx, models, responses, l, role)
   end
   local resps, err = ctx.chat_all(reqs)
   if not resps then return nil, err end
-  local texts, answers = {}, {}
-  for _, r in ipairs(resps) do   -- a proposer that failed (partial = true) is left out
-    if r then texts[#texts + 1], answers[#answers + 1] = r.choices[1].text or "", ctx.answers(r)[1] end
-  end
-  return texts, answers
+  local texts = {}
+  for _, r in ipairs(resps) do if r then texts[#texts + 1] = r.choices[1].text or "" end end
+  return texts, resps
 end
 
 function M.solve(_, ctx)
   local layers = ctx.opts.layers or DEFAULTS.layers
+  if layers < 1 then errors.usage("moa: layers must be at least 1") end
   local aggregator = ctx.opts.aggregator or ctx.models[1]
-  local responses, answers = {}, {}
+  local responses, err = {}, nil
   for l = 1, layers - 1 do
-    responses, answers = layer(ctx, ctx.models, responses, l, "proposer")
-    if not responses then return nil, answers end
+    responses, err = layer(ctx, ctx.models, responses, l, "proposer")
+    if not responses then return nil, err end
   end
-  local final, finals = layer(ctx, {aggregator}, responses, layers, "aggregator")
-  if not final then return nil, finals end
-  local answer = finals[1]
-  if not answer then return {model = aggregator, reason = "no answer extracted", confidence = 0} end
-  local agree = 0   -- the confidence: the share of the last proposers the aggregator agrees with
-  for _, a in ipairs(answers) do
-    local _, both = vote.majority({answer, a}, {equiv = ctx.task.equiv})
-    if both == 2 then agree = agree + 1 end
+  local final, resps = layer(ctx, {aggregator}, responses, layers, "aggregator")
+  if not final then return nil, resps end
+  local answer = resps[1].choices[1].answer
+  -- confidence: the share of the responses it was shown that give its answer
+  local agree = 0
+  for _, text in ipairs(responses) do
+    if answer and ctx.task.extract(text, ctx.problem) == answer then agree = agree + 1 end
   end
-  return {answer = answer, model = aggregator, confidence = #answers > 0 and agree / #answers or nil,
+  return {answer = answer, model = aggregator, confidence = #responses > 0 and agree / #responses or 0,
     reason = string.format("aggregated %d proposers over %d layers", #ctx.models, layers)}
 end
 
