@@ -7,9 +7,10 @@
 --     req is a mux.chat request without endpoint -- {model, messages, n = k,
 --     any OpenAI field, extra = {provider fields}} -- and where the call is
 --     in the policy: agent = a name or number, round = an integer, role = a
---     word ("proposer", "verifier"...). The place is part of the samples'
---     identity, so two agents asking one model the same thing are two
---     samples, and a resumed run gets back the samples each place had.
+--     word ("proposer", "verifier"...) -- or place = a string of one's own.
+--     The place is part of the samples' identity, so two agents asking one
+--     model the same thing are two samples, and a resumed run gets back the
+--     samples each place had.
 --     temperature, top_p and max_tokens default to the run's settings, seed
 --     to the run's --seed (sample i is sent seed + i). Each choice of resp
 --     gets `answer`, the task's extraction (nil when there is none).
@@ -86,7 +87,7 @@ local function request_of(ctx, req)
   if out.top_p == nil then out.top_p = o.top_p end
   if out.max_tokens == nil and out.max_completion_tokens == nil then out.max_tokens = o.max_tokens end
   if out.seed == nil then out.seed = ctx.seed end
-  out.place = place_of(req)
+  out.place = place_of(req) or req.place
   for k, v in pairs(out) do
     if k ~= "messages" and k ~= "model" and k ~= "place" then params[k] = v end
   end
