@@ -31,15 +31,22 @@ local SETTINGS = {
     .. "an answer (default 0.2)"},
 }
 
---- The text: policies (-s policy=NAME), tasks (-s task=NAME), then the
--- comparability settings.
+--- The text: policies (-s policy=NAME), the settings of those that have
+-- their own, tasks (-s task=NAME), then the comparability settings.
 function M.text()
-  local list = {}
+  local list, settings = {}, {}
   for i, name in ipairs(policies.names()) do
-    list[i] = {name = name, description = policies.get(name).description}
+    local p = policies.get(name)
+    list[i] = {name = name, description = p.description}
+    if p.settings then settings[#settings + 1] = {name = name, description = p.settings} end
   end
+  settings[#settings + 1] = {name = "(any)", description = "partial=true: a call that failed for good "
+    .. "leaves the others to decide (default: the problem is an error, retried next run)"}
   return rows("policies (-s policy=NAME):", list) .. "\n"
-    .. rows("tasks (-s task=NAME):", tasks.list()) .. "\n"
+    .. rows("their settings (-s KEY=VALUE, defaults shown):", settings) .. "
+"
+    .. rows("tasks (-s task=NAME):", tasks.list()) .. "
+"
     .. rows("settings for comparable runs (-s KEY=VALUE):", SETTINGS)
 end
 

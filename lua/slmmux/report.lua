@@ -14,15 +14,22 @@ function M.json(v)
   return (cjson.encode(v):gsub("\\/", "/"))
 end
 
---- A new tally for the models of a run (in their order).
-function M.tally(models)
-  local t = {total = 0, scored = 0, errors = 0, correct = 0, unanswered = 0, early_exits = 0,
-    oracle = 0, any_sample = 0, order = {}, models = {}, error_messages = {}}
-  for _, m in ipairs(models) do
+-- The tally's row of model m, made at first sight: a policy may call
+-- models beyond the run's (an aggregator, a verifier).
+local function row(t, m)
+  if not t.models[m] then
     t.order[#t.order + 1] = m
     t.models[m] = {problems = 0, pass1 = 0, sc = 0, selected = 0, selected_correct = 0,
       prompt_tokens = 0, completion_tokens = 0, requests = 0, k = 0}
   end
+  return t.models[m]
+end
+
+--- A new tally for the models of a run (in their order).
+function M.tally(models)
+  local t = {total = 0, scored = 0, errors = 0, correct = 0, unanswered = 0, early_exits = 0,
+    oracle = 0, any_sample = 0, order = {}, models = {}, error_messages = {}}
+  for _, m in ipairs(models) do row(t, m) end
   return t
 end
 
@@ -44,7 +51,7 @@ end
 -- their tokens but stay out of every accuracy.
 function M.add(t, line)
   t.total = t.total + 1
-  for _, m in ipairs(line.models) do add_usage(t.models[m.model], m) end
+  for _, m in ipairs(line.models) do add_usage(row(t, m.model), m) end
   if line.error then
     t.errors = t.errors + 1
     count_error(t, line.error)

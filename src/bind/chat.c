@@ -1,11 +1,25 @@
 /* chat: mux.chat — one prompt, k samples, through the store.
  *
  * A sample's identity is (endpoint base URL, the canonical request without
- * n, sample index): its SHA-256 keys the store. Stored samples are reused;
- * only missing indices are requested, in contiguous runs with n when the
- * endpoint supports it. With a seed s, sample i is requested with seed s+i,
- * so a resumed or extended run asks for exactly what an uninterrupted run
- * would have asked for. */
+ * n and without the transport fields (chatreq.h), the call's place, sample
+ * index): its SHA-256 keys the store. The place (req.place, e.g.
+ * "agent=2;round=1") says where in a policy the call is; it is never sent,
+ * and a call without one is keyed exactly as before places existed, so
+ * older stores stay valid. Two agents asking one model the same thing from
+ * two places are two samples.
+ *
+ * Stored samples are reused; only missing indices are requested, in
+ * contiguous runs with n when the endpoint supports it. With a seed s,
+ * sample i is requested with seed s+i (s + o + i at a place, o a number
+ * below 2^30 from the place's hash, so that two places of one prompt get
+ * different seeds), so a resumed or extended run asks for exactly what an
+ * uninterrupted run would have asked for.
+ *
+ * What a sample holds beyond its text (logprobs, reasoning_content,
+ * system_fingerprint, usage details: openai.h) is stored beside it, as the
+ * sample of the same index of a companion prompt whose request text is
+ * "extras <hex key>": the store's schema and its export format stay as
+ * they are, and export and import carry the extras along unchanged. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,19 +27,21 @@
 #include "base/oom.h"
 
 #include "base/buf.h"
-#include "net/json.h"
 #include "bind/bind.h"
+#include "bind/chatreq.h"
 #include "store/sha256.h"
 #include "store/store.h"
 
-#define MAX_SAMPLES 1024
 #define MAX_N_PER_REQUEST 128
+#define CHAT_FNAME "mux.chat"
 
 typedef struct slot {
     char *text;                 /* NULL: null content */
     size_t len;
     char *finish_reason;
     char *model;
+    char *extra;                /* JSON object (openai.h), or NULL */
+    size_t extra_len;
     long prompt_tokens, completion_tokens;
     double latency_ms;
     int filled, cached;
@@ -35,20 +51,20 @@ typedef struct chat_part chat_part;
 
 typedef struct chat_call {
     call_t call;                /* first: a chat call is a call (bind.h) */
+    chat_req req;               /* what the recipe asked (chatreq.h) */
     int ep, k, pending;
     int from_store;
     uint8_t key[32];
-    buf_t canon;                /* base URL \n canonical request (the stored text) */
-    buf_t prefix;               /* request JSON up to, not including, seed/n and '}' */
-    int has_seed;
-    lua_Integer seed;
-    double est_tokens_per_sample;
+    uint8_t extras_key[32];
+    char extras_request[80];    /* "extras <64 hex>" */
+    buf_t canon;                /* base URL \n canonical request [\n place] (the stored text) */
+    lua_Integer seed_base;      /* seed of sample 0 as sent */
     slot *slots;
     chat_part *parts;           /* live requests */
     const char *err_kind;
     char *err_msg;
     long err_status;
-    int attempts;
+    int attempts, requests;     /* most attempts of one request; requests sent, retries too */
     double latency_ms;
 } chat_call;
 
@@ -59,155 +75,10 @@ struct chat_part {
     chat_part *next;
 };
 
-/* ---- building the canonical request ------------------------------------ */
-
-#define CHAT_FNAME "mux.chat"
-
-/* Every write to the request is checked: a short write would change the
- * sample's identity. The buffers belong to the call's userdata, so the
- * raise frees them. */
 static void chat_ok(lua_State *L, int rc)
 {
     if (rc < 0)
         check_error(L, CHAT_FNAME, "not enough memory");
-}
-
-static void chat_put_key(lua_State *L, buf_t *b, const char *k, int *first)
-{
-    if (!*first)
-        chat_ok(L, buf_putc(b, ','));
-    *first = 0;
-    chat_ok(L, json_write_string(b, k, strlen(k)));
-    chat_ok(L, buf_putc(b, ':'));
-}
-
-static void chat_put_string(lua_State *L, buf_t *b, int idx)
-{
-    size_t n;
-    const char *s = lua_tolstring(L, idx, &n);
-    chat_ok(L, json_write_string(b, s, n));
-}
-
-/* messages[i].<field> (a string; optional: may be nil) into b */
-static void chat_put_message_field(lua_State *L, buf_t *b, int m, lua_Integer i, const char *field,
-                                   int optional, int *first)
-{
-    int type = lua_getfield(L, m, field);
-    if (type == LUA_TNIL && optional)
-        return;
-    if (type != LUA_TSTRING)
-        check_error(L, CHAT_FNAME, "req.messages[%I].%s must be a string (got %s)", i, field,
-                    luaL_typename(L, -1));
-    chat_put_key(L, b, field, first);
-    chat_put_string(L, b, -1);
-}
-
-static void chat_put_messages(lua_State *L, int idx, buf_t *b)
-{
-    if (lua_type(L, idx) != LUA_TTABLE)
-        check_type_error(L, idx, CHAT_FNAME, "req.messages", "an array of {role=, content=}");
-    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
-    if (n < 1)
-        check_error(L, CHAT_FNAME, "req.messages must not be empty");
-    chat_ok(L, buf_putc(b, '['));
-    for (lua_Integer i = 1; i <= n; i++) {
-        if (lua_rawgeti(L, idx, i) != LUA_TTABLE)
-            check_error(L, CHAT_FNAME, "req.messages[%I] must be a table {role=, content=} (got %s)", i,
-                        luaL_typename(L, -1));
-        int m = lua_gettop(L);
-        if (i > 1)
-            chat_ok(L, buf_putc(b, ','));
-        int first = 1;
-        chat_ok(L, buf_putc(b, '{'));
-        chat_put_message_field(L, b, m, i, "role", 0, &first);
-        chat_put_message_field(L, b, m, i, "content", 0, &first);
-        chat_put_message_field(L, b, m, i, "name", 1, &first);
-        chat_ok(L, buf_putc(b, '}'));
-        lua_settop(L, m - 1);
-    }
-    chat_ok(L, buf_putc(b, ']'));
-}
-
-static void chat_put_number(lua_State *L, buf_t *b, const char *name, int integer, int *first)
-{
-    int type = lua_getfield(L, 1, name);
-    if (type != LUA_TNIL) {
-        if (type != LUA_TNUMBER || (integer && !lua_isinteger(L, -1)))
-            check_error(L, CHAT_FNAME, "req.%s must be %s (got %s)", name,
-                        integer ? "an integer" : "a number",
-                        type == LUA_TNUMBER ? "a float" : luaL_typename(L, -1));
-        chat_put_key(L, b, name, first);
-        chat_ok(L, json_write_number(b, lua_tonumber(L, -1)));
-    }
-    lua_pop(L, 1);
-}
-
-static void chat_put_stop(lua_State *L, buf_t *b, int *first)
-{
-    int type = lua_getfield(L, 1, "stop");
-    if (type == LUA_TSTRING) {
-        chat_put_key(L, b, "stop", first);
-        chat_put_string(L, b, -1);
-    } else if (type == LUA_TTABLE) {
-        chat_put_key(L, b, "stop", first);
-        chat_ok(L, buf_putc(b, '['));
-        lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
-        for (lua_Integer i = 1; i <= n; i++) {
-            if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
-                check_error(L, CHAT_FNAME, "req.stop[%I] must be a string (got %s)", i,
-                            luaL_typename(L, -1));
-            if (i > 1)
-                chat_ok(L, buf_putc(b, ','));
-            chat_put_string(L, b, -1);
-            lua_pop(L, 1);
-        }
-        chat_ok(L, buf_putc(b, ']'));
-    } else if (type != LUA_TNIL) {
-        check_type_error(L, -1, CHAT_FNAME, "req.stop", "a string or an array of strings");
-    }
-    lua_pop(L, 1);
-}
-
-static const char *const chat_req_fields[] = {"model", "messages", "temperature", "top_p",
-    "max_tokens", "n", "seed", "stop", "endpoint", NULL};
-
-/* Validates req (index 1) and builds c's request prefix, k, seed and the
- * token estimate. Raises on misuse. */
-static void chat_build_request(lua_State *L, chat_call *c)
-{
-    check_fields(L, 1, CHAT_FNAME, "req", chat_req_fields);
-    buf_t *b = &c->prefix;
-    int first = 1;
-    chat_ok(L, buf_putc(b, '{'));
-    if (lua_getfield(L, 1, "model") != LUA_TSTRING)
-        check_type_error(L, -1, CHAT_FNAME, "req.model", "a string");
-    chat_put_key(L, b, "model", &first);
-    chat_put_string(L, b, -1);
-    lua_pop(L, 1);
-    lua_getfield(L, 1, "messages");
-    chat_put_key(L, b, "messages", &first);
-    chat_put_messages(L, lua_gettop(L), b);
-    lua_pop(L, 1);
-    chat_put_number(L, b, "temperature", 0, &first);
-    chat_put_number(L, b, "top_p", 0, &first);
-    chat_put_number(L, b, "max_tokens", 1, &first);
-    lua_Integer max_tokens = 0;
-    if (lua_getfield(L, 1, "max_tokens") == LUA_TNUMBER)
-        max_tokens = lua_tointeger(L, -1);
-    lua_pop(L, 1);
-    chat_put_stop(L, b, &first);
-    if (lua_getfield(L, 1, "seed") != LUA_TNIL) {
-        if (!lua_isinteger(L, -1))
-            check_type_error(L, -1, CHAT_FNAME, "req.seed", "an integer");
-        c->has_seed = 1;
-        c->seed = lua_tointeger(L, -1);
-    }
-    lua_pop(L, 1);
-    c->k = 1;
-    if (lua_getfield(L, 1, "n") != LUA_TNIL)
-        c->k = (int)check_integer(L, -1, CHAT_FNAME, "req.n", 1, MAX_SAMPLES);
-    lua_pop(L, 1);
-    c->est_tokens_per_sample = (double)c->prefix.len / 4.0 + (max_tokens > 0 ? (double)max_tokens : 512.0);
 }
 
 /* The endpoint: argument 2 (a name, or false when none is configured),
@@ -230,15 +101,35 @@ static int chat_endpoint(lua_State *L, host_t *h)
     return ep;
 }
 
-/* The identity: base URL, then the request as sent minus n, seed as given. */
+static void chat_hex(const uint8_t *d, int n, char *out)
+{
+    for (int i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* The identity: base URL, then the request as sent minus n and transport,
+ * seed as given, then the place on a line of its own when there is one. */
 static void chat_build_identity(lua_State *L, host_t *h, chat_call *c)
 {
+    chat_req *r = &c->req;
     chat_ok(L, buf_printf(&c->canon, "%s\n", llm_endpoint_base_url(h->llm, c->ep)));
-    chat_ok(L, buf_append(&c->canon, c->prefix.data, c->prefix.len));
-    if (c->has_seed)
-        chat_ok(L, buf_printf(&c->canon, ",\"seed\":%lld", (long long)c->seed));
+    chat_ok(L, buf_append(&c->canon, r->prefix.data, r->prefix.len));
+    if (r->has_seed)
+        chat_ok(L, buf_printf(&c->canon, ",\"seed\":%lld", (long long)r->seed));
     chat_ok(L, buf_putc(&c->canon, '}'));
+    c->seed_base = r->seed;
+    if (r->place.len) {
+        chat_ok(L, buf_puts(&c->canon, "\nplace "));
+        chat_ok(L, buf_append(&c->canon, r->place.data, r->place.len));
+        uint8_t d[32];
+        sha256(r->place.data, r->place.len, d);
+        c->seed_base += (lua_Integer)(((uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 |
+                                       d[3]) & 0x3fffffff);
+    }
     sha256(c->canon.data, c->canon.len, c->key);
+    memcpy(c->extras_request, "extras ", 7);
+    chat_hex(c->key, 32, c->extras_request + 7);
+    sha256(c->extras_request, strlen(c->extras_request), c->extras_key);
 }
 
 /* ---- lifetime ---------------------------------------------------------------- */
@@ -265,11 +156,12 @@ static void chat_release(call_t *base)
         free(c->slots[i].text);
         free(c->slots[i].finish_reason);
         free(c->slots[i].model);
+        free(c->slots[i].extra);
     }
     free(c->slots);
     free(c->err_msg);
     buf_free(&c->canon);
-    buf_free(&c->prefix);
+    chatreq_free(&c->req);
 }
 
 static const call_class chat_class = {"slmmux.chat_call", chat_cancel, chat_release};
@@ -287,6 +179,39 @@ static void record_error(chat_call *c, const llm_result *r)
     c->err_msg = xstrdup(r->message ? r->message : r->kind);
 }
 
+static int store_failed(chat_call *c)
+{
+    if (!c->err_msg) {
+        c->err_kind = "store";
+        char m[600];
+        snprintf(m, sizeof m, "could not store a sample: %s", store_errmsg(c->call.h->store));
+        c->err_msg = xstrdup(m);
+    }
+    return -1;
+}
+
+/* The extras first: a crash between the two puts of one batch loses both
+ * (they commit together), and a sample is never found without its extras. */
+static int store_one(chat_call *c, int i, const slot *s)
+{
+    store_t *st = c->call.h->store;
+    if (s->extra) {
+        store_sample ex = {.text = s->extra, .text_len = s->extra_len, .has_text = 1,
+            .prompt_tokens = -1, .completion_tokens = -1, .latency_ms = -1};
+        if (store_put(st, c->extras_key, c->extras_request, strlen(c->extras_request), i, &ex) < 0)
+            return store_failed(c);
+    }
+    store_sample sm = {
+        .text = s->text, .text_len = s->len, .has_text = s->text != NULL,
+        .finish_reason = s->finish_reason, .prompt_tokens = s->prompt_tokens,
+        .completion_tokens = s->completion_tokens, .latency_ms = s->latency_ms,
+        .served_model = s->model, .created = 0,
+    };
+    if (store_put(st, c->key, c->canon.data, c->canon.len, i, &sm) < 0)
+        return store_failed(c);
+    return 0;
+}
+
 static void store_new_samples(chat_call *c)
 {
     host_t *h = c->call.h;
@@ -297,25 +222,28 @@ static void store_new_samples(chat_call *c)
         slot *s = &c->slots[i];
         if (!s->filled || s->cached)
             continue;
-        store_sample sm = {
-            .text = s->text, .text_len = s->len, .has_text = s->text != NULL,
-            .finish_reason = s->finish_reason, .prompt_tokens = s->prompt_tokens,
-            .completion_tokens = s->completion_tokens, .latency_ms = s->latency_ms,
-            .served_model = s->model, .created = 0,
-        };
-        if (store_put(h->store, c->key, c->canon.data, c->canon.len, i, &sm) < 0) {
-            if (!c->err_msg) {
-                c->err_kind = "store";
-                char m[600];
-                snprintf(m, sizeof m, "could not store a sample: %s", store_errmsg(h->store));
-                c->err_msg = xstrdup(m);
-            }
+        if (store_one(c, i, s) < 0)
             return;
-        }
         wrote = 1;
     }
     if (wrote)
         host_store_touched(h);
+}
+
+static void take_choice(slot *s, llm_choice *ch, const llm_result *r, int i, int m)
+{
+    s->text = ch->text;
+    s->len = ch->len;
+    s->finish_reason = ch->finish_reason;
+    s->extra = ch->extra;
+    s->extra_len = ch->extra_len;
+    ch->text = ch->finish_reason = ch->extra = NULL;
+    s->model = r->model ? xstrdup(r->model) : NULL;
+    /* the prompt is billed once per request: share it among its samples */
+    s->prompt_tokens = r->prompt_tokens / m + (i < r->prompt_tokens % m);
+    s->completion_tokens = r->completion_tokens / m + (i < r->completion_tokens % m);
+    s->latency_ms = r->latency_ms;
+    s->filled = 1;
 }
 
 static void on_part_done(llm_result *r, void *ud)
@@ -325,26 +253,15 @@ static void on_part_done(llm_result *r, void *ud)
     p->req = NULL;
     if (r->attempts > c->attempts)
         c->attempts = r->attempts;
+    c->requests += r->attempts;
     if (r->latency_ms > c->latency_ms)
         c->latency_ms = r->latency_ms;
     if (!r->ok) {
         record_error(c, r);
     } else {
         int m = r->nchoices < p->count ? r->nchoices : p->count;
-        for (int i = 0; i < m; i++) {
-            slot *s = &c->slots[p->first + i];
-            llm_choice *ch = &r->choices[i];
-            s->text = ch->text;
-            s->len = ch->len;
-            s->finish_reason = ch->finish_reason;
-            ch->text = ch->finish_reason = NULL;
-            s->model = r->model ? xstrdup(r->model) : NULL;
-            /* the prompt is billed once per request: share it among its samples */
-            s->prompt_tokens = r->prompt_tokens / m + (i < r->prompt_tokens % m);
-            s->completion_tokens = r->completion_tokens / m + (i < r->completion_tokens % m);
-            s->latency_ms = r->latency_ms;
-            s->filled = 1;
-        }
+        for (int i = 0; i < m; i++)
+            take_choice(&c->slots[p->first + i], &r->choices[i], r, i, m);
         if (m < p->count) {
             /* the server ignored n (llama.cpp, Ollama): ask one at a time */
             llm_endpoint_disable_n(c->call.h->llm, c->ep);
@@ -369,9 +286,11 @@ static void on_part_done(llm_result *r, void *ud)
 static void submit_part(chat_call *c, int first, int count)
 {
     /* a request body can be large: a failure fails this call, not the run */
+    chat_req *q = &c->req;
     buf_t body = BUF_INIT;
-    if (buf_append(&body, c->prefix.data, c->prefix.len) < 0 ||
-        (c->has_seed && buf_printf(&body, ",\"seed\":%lld", (long long)(c->seed + first)) < 0) ||
+    if (buf_append(&body, q->prefix.data, q->prefix.len) < 0 ||
+        (q->transport.len && buf_append(&body, q->transport.data, q->transport.len) < 0) ||
+        (q->has_seed && buf_printf(&body, ",\"seed\":%lld", (long long)(c->seed_base + first)) < 0) ||
         (count > 1 && buf_printf(&body, ",\"n\":%d", count) < 0) || buf_putc(&body, '}') < 0) {
         llm_result r = {.kind = "transport", .message = "out of memory building the request"};
         record_error(c, &r);
@@ -387,10 +306,10 @@ static void submit_part(chat_call *c, int first, int count)
     c->parts = p;
     /* llm may call back at once (it could not start): p must be linked first */
     llm_req *req = llm_submit(c->call.h->llm, c->ep, body.data, body.len, count,
-                              c->est_tokens_per_sample * count, on_part_done, p);
+                              q->est_tokens_per_sample * count, on_part_done, p);
     buf_free(&body);
-    for (chat_part *q = c->parts; q; q = q->next)
-        if (q == p) {
+    for (chat_part *q2 = c->parts; q2; q2 = q2->next)
+        if (q2 == p) {
             p->req = req;
             break;
         }
@@ -416,15 +335,97 @@ static int push_error(lua_State *L, const char *kind, long status, const char *m
     return 3;
 }
 
+static void set_integer(lua_State *L, const char *name, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, name);
+}
+
+/* usage (table at -1) += the counts of one sample's details (table at -2's
+ * "usage" field, if any): {completion_tokens_details = {...}, ...} */
+static void add_usage_details(lua_State *L, int extra, int usage)
+{
+    if (lua_getfield(L, extra, "usage") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return;
+    }
+    int details = lua_gettop(L);
+    for (lua_pushnil(L); lua_next(L, details); lua_pop(L, 1)) {
+        if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TTABLE)
+            continue;
+        lua_pushvalue(L, -2);
+        if (lua_rawget(L, usage) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            lua_newtable(L);
+            lua_pushvalue(L, -3);
+            lua_pushvalue(L, -2);
+            lua_rawset(L, usage);
+        }
+        int sum = lua_gettop(L), counts = sum - 1;
+        for (lua_pushnil(L); lua_next(L, counts); lua_pop(L, 1)) {
+            if (lua_type(L, -1) != LUA_TNUMBER)
+                continue;
+            lua_pushvalue(L, -2);
+            lua_pushvalue(L, -2);
+            lua_pushvalue(L, -2);
+            if (lua_rawget(L, sum) == LUA_TNIL) {
+                lua_pop(L, 1);
+                lua_pushinteger(L, 0);
+            }
+            lua_arith(L, LUA_OPADD);
+            lua_rawset(L, sum);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+/* The extra of slot s into the choice table at -1 (logprobs as the
+ * "content" list OpenAI and vLLM send, reasoning_content, refusal) and
+ * into resp (system_fingerprint) and usage. */
+static void push_extra(lua_State *L, const slot *s, int resp, int usage)
+{
+    chatreq_push_json(L, s->extra, s->extra_len);
+    int extra = lua_gettop(L);
+    if (lua_type(L, extra) == LUA_TTABLE) {
+        if (lua_getfield(L, extra, "logprobs") == LUA_TTABLE) {
+            if (lua_getfield(L, -1, "content") == LUA_TTABLE)
+                lua_replace(L, -2);
+            else
+                lua_pop(L, 1);
+            lua_setfield(L, extra - 1, "logprobs");
+        } else {
+            lua_pop(L, 1);
+        }
+        static const char *const copied[] = {"reasoning_content", "refusal"};
+        for (int i = 0; i < 2; i++) {
+            lua_getfield(L, extra, copied[i]);
+            lua_setfield(L, extra - 1, copied[i]);
+        }
+        if (lua_getfield(L, extra, "system_fingerprint") == LUA_TSTRING &&
+            lua_getfield(L, resp, "system_fingerprint") == LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_setfield(L, resp, "system_fingerprint");
+        } else {
+            lua_settop(L, extra);
+        }
+        add_usage_details(L, extra, usage);
+    }
+    lua_settop(L, extra - 1);
+}
+
 static int push_response(lua_State *L, chat_call *c)
 {
-    lua_createtable(L, 0, 7);
+    lua_createtable(L, 0, 10);
+    int resp = lua_gettop(L);
+    lua_createtable(L, 0, 2);
+    int usage = lua_gettop(L);
     lua_createtable(L, c->k, 0);
     long pt = 0, ct = 0;
     const char *model = NULL;
     for (int i = 0; i < c->k; i++) {
         slot *s = &c->slots[i];
-        lua_createtable(L, 0, 3);
+        lua_createtable(L, 0, 6);
         if (s->text) {
             lua_pushlstring(L, s->text, s->len);
             lua_setfield(L, -2, "text");
@@ -435,29 +436,35 @@ static int push_response(lua_State *L, chat_call *c)
         }
         lua_pushboolean(L, s->cached);
         lua_setfield(L, -2, "cached");
+        set_integer(L, "prompt_tokens", s->prompt_tokens > 0 ? s->prompt_tokens : 0);
+        set_integer(L, "completion_tokens", s->completion_tokens > 0 ? s->completion_tokens : 0);
+        if (c->req.has_seed)
+            set_integer(L, "seed", c->seed_base + i);
+        if (s->extra)
+            push_extra(L, s, resp, usage);
         lua_rawseti(L, -2, i + 1);
-        pt += s->prompt_tokens;
-        ct += s->completion_tokens;
+        pt += s->prompt_tokens > 0 ? s->prompt_tokens : 0;
+        ct += s->completion_tokens > 0 ? s->completion_tokens : 0;
         if (!model && s->model)
             model = s->model;
     }
-    lua_setfield(L, -2, "choices");
-    lua_createtable(L, 0, 2);
-    lua_pushinteger(L, pt);
-    lua_setfield(L, -2, "prompt_tokens");
-    lua_pushinteger(L, ct);
-    lua_setfield(L, -2, "completion_tokens");
-    lua_setfield(L, -2, "usage");
+    lua_setfield(L, resp, "choices");
+    set_integer(L, "prompt_tokens", pt);
+    set_integer(L, "completion_tokens", ct);
+    lua_setfield(L, resp, "usage");
     if (model) {
         lua_pushstring(L, model);
         lua_setfield(L, -2, "model");
     }
     lua_pushnumber(L, c->latency_ms);
     lua_setfield(L, -2, "latency_ms");
-    lua_pushinteger(L, c->attempts);
-    lua_setfield(L, -2, "attempts");
-    lua_pushinteger(L, c->from_store);
-    lua_setfield(L, -2, "cached");
+    set_integer(L, "attempts", c->attempts);
+    set_integer(L, "requests", c->requests);
+    set_integer(L, "cached", c->from_store);
+    char hex[65];
+    chat_hex(c->key, 32, hex);
+    lua_pushstring(L, hex);
+    lua_setfield(L, -2, "key");
     return 1;
 }
 
@@ -475,10 +482,28 @@ static int chat_k(lua_State *L, int status, lua_KContext ctx)
     return chat_results(L, (chat_call *)ctx);
 }
 
-/* Fill slots from the store; returns how many samples are missing. */
-static int lookup_stored(lua_State *L, chat_call *c)
+/* The stored extras of the samples found (their strings point into the
+ * store until its next lookup: copied at once). */
+static int lookup_extras(chat_call *c)
 {
-    (void)L;
+    store_sample *got = xcalloc((size_t)c->k, sizeof *got);
+    unsigned char *have = xcalloc((size_t)c->k, 1);
+    int found = store_lookup(c->call.h->store, c->extras_key, c->k, got, have);
+    for (int i = 0; found > 0 && i < c->k; i++) {
+        slot *s = &c->slots[i];
+        if (have[i] && s->cached && got[i].has_text) {
+            s->extra = xmemdup(got[i].text, got[i].text_len);
+            s->extra_len = got[i].text_len;
+        }
+    }
+    free(got);
+    free(have);
+    return found < 0 ? -1 : 0;
+}
+
+/* Fill slots from the store; returns how many samples are missing, or -1. */
+static int lookup_stored(chat_call *c)
+{
     store_sample *got = xcalloc((size_t)c->k, sizeof *got);
     unsigned char *have = xcalloc((size_t)c->k, 1);
     int found = store_lookup(c->call.h->store, c->key, c->k, got, have);
@@ -505,6 +530,8 @@ static int lookup_stored(lua_State *L, chat_call *c)
     }
     free(got);
     free(have);
+    if (c->from_store && lookup_extras(c) < 0)
+        return -1;
     return c->k - c->from_store;
 }
 
@@ -518,7 +545,8 @@ static int l_chat(lua_State *L)
     task_t *t = task_check(L, CHAT_FNAME);      /* before any side effect */
     host_t *h = host_get();
     chat_call *c = call_new(L, &chat_class, sizeof *c, t);
-    chat_build_request(L, c);   /* raises on misuse: the collector frees c */
+    chatreq_build(L, 1, &c->req);   /* raises on misuse: the collector frees c */
+    c->k = c->req.k;
     c->ep = chat_endpoint(L, h);
     if (c->ep < 0) {
         const char *why = lua_isstring(L, 3) ? lua_tostring(L, 3) : "no endpoint configured";
@@ -529,7 +557,7 @@ static int l_chat(lua_State *L)
     c->slots = xcalloc((size_t)c->k, sizeof *c->slots);
 
     int missing = c->k;
-    if (h->store && (missing = lookup_stored(L, c)) < 0) {
+    if (h->store && (missing = lookup_stored(c)) < 0) {
         char msg[600];
         snprintf(msg, sizeof msg, "store lookup failed: %s", store_errmsg(h->store));
         call_end(&c->call);
@@ -542,8 +570,7 @@ static int l_chat(lua_State *L)
         while (c->slots[first].filled)
             first++;
         char hex[17];
-        for (int i = 0; i < 8; i++)
-            snprintf(hex + 2 * i, 3, "%02x", c->key[i]);
+        chat_hex(c->key, 8, hex);
         char msg[400];
         snprintf(msg, sizeof msg, "offline: %d of %d samples missing from the store (first: sample %d "
                  "of prompt %s…)", missing, c->k, first, hex);

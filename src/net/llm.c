@@ -233,6 +233,7 @@ void llm_result_free(llm_result *r)
     for (int i = 0; i < r->nchoices; i++) {
         free(r->choices[i].text);
         free(r->choices[i].finish_reason);
+        free(r->choices[i].extra);
     }
     free(r->choices);
     free(r->model);

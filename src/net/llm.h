@@ -30,6 +30,8 @@ typedef struct llm_choice {
     char *text;                 /* NULL when the reply's content was null */
     size_t len;
     char *finish_reason;        /* NULL when absent */
+    char *extra;                /* JSON object of the rest (openai.h), or NULL */
+    size_t extra_len;
 } llm_choice;
 
 typedef struct llm_result {

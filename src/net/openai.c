@@ -148,8 +148,130 @@ static int openai_protocol_error(llm_result *r, int *retryable, const char *what
     return 0;
 }
 
-/* choices into r: 1, or 0 when a choice has no message object */
-static int openai_choices(const json_value *choices, llm_result *r)
+/* v as JSON text (the reader accepted it, so its depth is bounded) */
+static void openai_write_value(buf_t *b, const json_value *v)
+{
+    int rc = 0;
+    switch (v->type) {
+    case JSON_NULL: openai_puts(b, "null"); return;
+    case JSON_BOOL: openai_puts(b, v->boolean ? "true" : "false"); return;
+    case JSON_NUMBER: rc = json_write_number(b, v->number); break;
+    case JSON_STRING: rc = json_write_string(b, v->str, v->len); break;
+    case JSON_ARRAY:
+    case JSON_OBJECT:
+        openai_puts(b, v->type == JSON_ARRAY ? "[" : "{");
+        for (const json_value *c = v->child; c; c = c->next) {
+            if (c != v->child)
+                openai_puts(b, ",");
+            if (v->type == JSON_OBJECT) {
+                if (json_write_string(b, c->key, c->key_len) < 0)
+                    oom_abort(c->key_len);
+                openai_puts(b, ":");
+            }
+            openai_write_value(b, c);
+        }
+        openai_puts(b, v->type == JSON_ARRAY ? "]" : "}");
+        return;
+    }
+    if (rc < 0)
+        oom_abort(v->len + 32);
+}
+
+static void openai_extra_key(buf_t *b, const char *key)
+{
+    openai_puts(b, b->len ? ",\"" : "{\"");
+    openai_puts(b, key);
+    openai_puts(b, "\":");
+}
+
+/* The usage details (completion_tokens_details, prompt_tokens_details)
+ * that fall to choice i of m: each count shared out as the tokens are
+ * (chat.c), so that the choices' shares add up to the reply's. */
+static void openai_usage_share(buf_t *b, const json_value *usage, size_t i, size_t m)
+{
+    static const char *const details[] = {"completion_tokens_details", "prompt_tokens_details"};
+    int opened = 0;
+    for (size_t d = 0; d < sizeof details / sizeof *details; d++) {
+        const json_value *obj = json_get(usage, details[d]);
+        if (!obj || obj->type != JSON_OBJECT)
+            continue;
+        if (!opened) {
+            openai_extra_key(b, "usage");
+            openai_puts(b, "{");
+        } else {
+            openai_puts(b, ",");
+        }
+        opened = 1;
+        openai_puts(b, "\"");
+        openai_puts(b, details[d]);
+        openai_puts(b, "\":{");
+        int first = 1;
+        for (const json_value *c = obj->child; c; c = c->next) {
+            if (c->type != JSON_NUMBER || c->number < 0 || c->number > 9e15)
+                continue;
+            long long n = (long long)c->number;
+            double share = c->number == (double)n ? (double)(n / (long long)m + ((long long)i < n % (long long)m))
+                                                  : c->number / (double)m;
+            if (!first)
+                openai_puts(b, ",");
+            first = 0;
+            if (json_write_string(b, c->key, c->key_len) < 0 || buf_putc(b, ':') < 0 ||
+                json_write_number(b, share) < 0)
+                oom_abort(c->key_len + 32);
+        }
+        openai_puts(b, "}");
+    }
+    if (opened)
+        openai_puts(b, "}");
+}
+
+/* What a choice says beyond its text and finish reason, as one JSON object
+ * (NULL when nothing): its logprobs, reasoning_content (or "reasoning", as
+ * some servers name it), refusal, and the reply's system_fingerprint and
+ * usage details, which belong to every choice of the reply. */
+static void openai_choice_extra(const json_value *root, const json_value *c, const json_value *message,
+                                size_t i, size_t m, llm_choice *ch)
+{
+    buf_t b = BUF_INIT;
+    const json_value *logprobs = json_get(c, "logprobs");
+    if (logprobs && logprobs->type != JSON_NULL) {
+        openai_extra_key(&b, "logprobs");
+        openai_write_value(&b, logprobs);
+    }
+    const json_value *reasoning = json_get(message, "reasoning_content");
+    if (!reasoning || reasoning->type != JSON_STRING)
+        reasoning = json_get(message, "reasoning");
+    if (reasoning && reasoning->type == JSON_STRING) {
+        openai_extra_key(&b, "reasoning_content");
+        openai_write_value(&b, reasoning);
+    }
+    const json_value *refusal = json_get(message, "refusal");
+    if (refusal && refusal->type == JSON_STRING) {
+        openai_extra_key(&b, "refusal");
+        openai_write_value(&b, refusal);
+    }
+    const json_value *fp = json_get(root, "system_fingerprint");
+    if (fp && fp->type == JSON_STRING) {
+        openai_extra_key(&b, "system_fingerprint");
+        openai_write_value(&b, fp);
+    }
+    openai_usage_share(&b, json_get(root, "usage"), i, m);
+    if (b.len) {
+        openai_puts(&b, "}");
+        ch->extra_len = b.len;
+        ch->extra = buf_steal(&b);
+    }
+}
+
+static const char *openai_type_name(json_type t)
+{
+    static const char *const names[] = {"null", "a boolean", "a number", "a string", "an array", "an object"};
+    return names[t];
+}
+
+/* choices into r: NULL, or what is wrong with them (into err) */
+static const char *openai_choices(const json_value *root, const json_value *choices, llm_result *r,
+                                  char *err, size_t errlen)
 {
     r->choices = xcalloc(choices->len, sizeof *r->choices);
     r->nchoices = (int)choices->len;
@@ -165,14 +287,21 @@ static int openai_choices(const json_value *choices, llm_result *r)
         const json_value *message = json_get(c, "message");
         const json_value *content = json_get(message, "content");
         if (!message || message->type != JSON_OBJECT)
-            return 0;
+            return "reply has a choice without a message object";
+        /* anything else would be stored as a sample without text, for good */
+        if (content && content->type != JSON_STRING && content->type != JSON_NULL) {
+            snprintf(err, errlen, "reply's choice %zu has content of type %s (expected a string or null)",
+                     i, openai_type_name(content->type));
+            return err;
+        }
         if (content && content->type == JSON_STRING) {
             ch->text = openai_dup_str(content);
             ch->len = content->len;
         }
         ch->finish_reason = openai_dup_str(json_get(c, "finish_reason"));
+        openai_choice_extra(root, c, message, i, choices->len, ch);
     }
-    return 1;
+    return NULL;
 }
 
 int openai_parse_reply(const char *body, size_t len, llm_result *r, int *retryable)
@@ -187,6 +316,8 @@ int openai_parse_reply(const char *body, size_t len, llm_result *r, int *retryab
     }
     const json_value *root = json_root(doc);
     const json_value *choices = json_get(root, "choices");
+    const char *bad;
+    char what[160];
     int ok = 0;
     if (root->type != JSON_OBJECT) {
         openai_protocol_error(r, retryable, "reply is not a JSON object");
@@ -194,8 +325,8 @@ int openai_parse_reply(const char *body, size_t len, llm_result *r, int *retryab
         /* an error inside a 2xx body */
     } else if (!choices || choices->type != JSON_ARRAY || choices->len == 0) {
         openai_protocol_error(r, retryable, "reply has no choices");
-    } else if (!openai_choices(choices, r)) {
-        openai_protocol_error(r, retryable, "reply has a choice without a message object");
+    } else if ((bad = openai_choices(root, choices, r, what, sizeof what))) {
+        openai_protocol_error(r, retryable, bad);
     } else {
         const json_value *usage = json_get(root, "usage");
         r->prompt_tokens = openai_long(json_get(usage, "prompt_tokens"));

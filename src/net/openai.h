@@ -22,8 +22,17 @@ struct curl_slist *openai_headers(const char *key);
 /* A 2xx body into r. Returns 1 when it holds choices (r->ok = 1, choices in
  * index order, usage and model when present); 0 with r->kind and
  * r->message set when it is an error object ("http" or "quota") or is
- * malformed ("protocol"). *retryable says whether trying again may help: a
- * truncated or garbled reply usually is transient, an exhausted quota never. */
+ * malformed ("protocol"; also a content that is neither a string nor null,
+ * which must not become a sample without text). *retryable says whether
+ * trying again may help: a truncated or garbled reply usually is transient,
+ * an exhausted quota never.
+ *
+ * Each choice's extra is a JSON object of what it holds beyond its text,
+ * the keys present only when the reply has them: "logprobs" (the choice's
+ * object as sent), "reasoning_content" (also read from "reasoning"),
+ * "refusal", "system_fingerprint" and "usage" ({completion_tokens_details,
+ * prompt_tokens_details}, each count shared out among the choices as
+ * chat.c shares the tokens: the shares add up to the reply's). */
 int openai_parse_reply(const char *body, size_t len, llm_result *r, int *retryable);
 
 /* A non-2xx reply into r (r->ok = 0, r->status = status): the provider's

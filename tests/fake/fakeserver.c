@@ -132,13 +132,13 @@ static uint64_t fnv_int(uint64_t h, int64_t x)
 }
 
 typedef struct {
-    uint64_t h;
+    uint64_t h, r;                  /* r: a hash of a server-wide count, new at every choice */
     long long i;
     const char *model, *echo;
     size_t model_len, echo_len;
 } tmpl_ctx;
 
-/* {h} {h3} {h10} {i} {model} {echo} are replaced; {{ and }} are literal
+/* {h} {h3} {h10} {r} {r3} {i} {model} {echo} are replaced; {{ and }} are literal
  * braces; any other {...} is copied as it is. Output is raw bytes. */
 static int tmpl_expand(buf_t *o, const char *t, size_t n, const tmpl_ctx *x)
 {
@@ -170,6 +170,8 @@ static int tmpl_expand(buf_t *o, const char *t, size_t n, const tmpl_ctx *x)
         else if (IS("h")) r = buf_printf(o, "%llu", (unsigned long long)(x->h % 1000000007ULL));
         else if (IS("h3")) r = buf_printf(o, "%llu", (unsigned long long)(x->h % 3));
         else if (IS("h10")) r = buf_printf(o, "%llu", (unsigned long long)(x->h % 10));
+        else if (IS("r")) r = buf_printf(o, "%llu", (unsigned long long)(x->r % 1000000007ULL));
+        else if (IS("r3")) r = buf_printf(o, "%llu", (unsigned long long)(x->r % 3));
         else if (IS("i")) r = buf_printf(o, "%lld", x->i);
         else if (IS("model")) r = buf_append(o, x->model, x->model_len);
         else if (IS("echo")) r = buf_append(o, x->echo, x->echo_len);
@@ -373,7 +375,7 @@ fail:
 typedef struct { char *name; size_t len; uint64_t n; } model_count;
 
 typedef struct {
-    uint64_t requests, chat_requests, choices;
+    uint64_t requests, chat_requests, choices, prompt_tokens, completion_tokens;
     model_count *models;
     size_t nmodels, cap;
     uint64_t by_status[600];
@@ -442,7 +444,7 @@ typedef struct {
     heap_t timers;
     script_t script;
     stats_t stats;
-    uint64_t completion_id, log_seq;
+    uint64_t completion_id, log_seq, choice_count;
     uint64_t total_requests;        /* for --max-requests; /_reset does not zero it */
     buf_t scratch, body, contents, line;
 } server_t;
@@ -593,6 +595,8 @@ typedef struct {
     size_t model_len;
     long long seed;
     int has_seed, n;
+    int logprobs, top_logprobs;     /* logprobs asked for, and how many alternatives */
+    const json_value *root;         /* the request, for the log's field names */
     uint64_t base;                  /* FNV state after model and messages */
     uint64_t msg_hash;              /* FNV of the messages alone, for the log */
     const char *echo;
@@ -658,6 +662,22 @@ static int chat_read(server_t *S, const json_value *root, chat_req *q, char *err
         snprintf(err, errlen, "Invalid 'max_tokens': must be a positive integer.");
         return -1;
     }
+    const json_value *lp = json_get(root, "logprobs"), *top = json_get(root, "top_logprobs");
+    if (lp && lp->type != JSON_NULL && lp->type != JSON_BOOL) {
+        snprintf(err, errlen, "Invalid 'logprobs': must be a boolean.");
+        return -1;
+    }
+    if (top && top->type != JSON_NULL && !is_int(top, 0, 20)) {
+        snprintf(err, errlen, "Invalid 'top_logprobs': must be an integer from 0 to 20.");
+        return -1;
+    }
+    q->logprobs = lp && lp->type == JSON_BOOL && lp->boolean;
+    q->top_logprobs = top && top->type == JSON_NUMBER ? (int)top->number : 0;
+    if (q->top_logprobs && !q->logprobs) {
+        snprintf(err, errlen, "Invalid 'top_logprobs': requires 'logprobs' to be true.");
+        return -1;
+    }
+    q->root = root;
     q->model = model->str;
     q->model_len = model->len;
     q->base = fnv_field(FNV_OFFSET, model->str, model->len);
@@ -704,6 +724,35 @@ static const step_t *chat_step(server_t *S, const chat_req *q)
     return &step_default;
 }
 
+/* OpenAI's "logprobs":{"content":[...]} of a choice's content: tokens of
+ * up to 4 bytes, each with a logprob in (-2, 0] from a hash of (h, its
+ * position), and top alternatives below it, the token itself first. */
+static void chat_logprobs(buf_t *b, const buf_t *content, uint64_t h, int top)
+{
+    buf_puts(b, ",\"logprobs\":{\"content\":[");
+    for (size_t at = 0; at < content->len; at += 4) {
+        size_t n = content->len - at < 4 ? content->len - at : 4;
+        double lp = -(double)(fnv_int(h, (int64_t)at) % 2000) / 1000.0;
+        const unsigned char *t = (const unsigned char *)content->data + at;
+        buf_puts(b, at ? ",{\"token\":" : "{\"token\":");
+        json_write_string(b, (const char *)t, n);
+        buf_printf(b, ",\"logprob\":%.3f,\"bytes\":[", lp);
+        for (size_t j = 0; j < n; j++)
+            buf_printf(b, "%s%u", j ? "," : "", t[j]);
+        buf_puts(b, "],\"top_logprobs\":[");
+        for (int j = 0; j < top; j++) {
+            buf_puts(b, j ? ",{\"token\":" : "{\"token\":");
+            if (j == 0)
+                json_write_string(b, (const char *)t, n);
+            else
+                buf_printf(b, "\"alt%d\"", j);
+            buf_printf(b, ",\"logprob\":%.3f}", lp - j);
+        }
+        buf_puts(b, "]}");
+    }
+    buf_puts(b, "]}");
+}
+
 /* The normal reply, shaped like OpenAI's, into b. */
 static void chat_reply(server_t *S, buf_t *b, const chat_req *q, const step_t *st)
 {
@@ -738,7 +787,8 @@ static void chat_reply(server_t *S, buf_t *b, const chat_req *q, const step_t *s
                 content->data[content->len] = '\0';
             }
         } else {
-            tmpl_ctx x = {fnv_int(q->base, q->seed + i), q->seed + i, q->model, q->echo, q->model_len, q->echo_len};
+            tmpl_ctx x = {fnv_int(q->base, q->seed + i), fnv_int(q->base ^ FNV_PRIME, (int64_t)++S->choice_count),
+                          q->seed + i, q->model, q->echo, q->model_len, q->echo_len};
             const char *t = st->content ? st->content : DEFAULT_TEMPLATE;
             tmpl_expand(content, t, st->content ? st->content_len : strlen(t), &x);
         }
@@ -761,7 +811,12 @@ static void chat_reply(server_t *S, buf_t *b, const chat_req *q, const step_t *s
                 buf_append(b, " \xff\xfe x\xe2\x82\"", 8);
             }
         }
-        buf_puts(b, "},\"finish_reason\":");
+        buf_puts(b, "}");
+        if (q->logprobs && !st->content_null)
+            chat_logprobs(b, content, fnv_int(q->base, q->seed + i), q->top_logprobs);
+        else if (q->logprobs)
+            buf_puts(b, ",\"logprobs\":null");
+        buf_puts(b, ",\"finish_reason\":");
         const char *fr = st->finish_reason ? st->finish_reason : "stop";
         json_write_string(b, fr, strlen(fr));
         buf_putc(b, '}');
@@ -770,6 +825,8 @@ static void chat_reply(server_t *S, buf_t *b, const chat_req *q, const step_t *s
         buf_putc(b, ']');
     if (!(st->omit & OMIT_USAGE)) {
         size_t prompt = q->prompt_bytes / 4 ? q->prompt_bytes / 4 : 1;
+        S->stats.prompt_tokens += prompt;
+        S->stats.completion_tokens += completion;
         FIELD("usage");
         buf_printf(b, "{\"prompt_tokens\":%zu,\"completion_tokens\":%zu,\"total_tokens\":%zu}", prompt, completion,
                    prompt + completion);
@@ -791,7 +848,14 @@ static void chat_log(server_t *S, const chat_req *q, const step_t *st, int statu
         buf_printf(l, "%lld", q->seed);
     else
         buf_puts(l, "null");
-    buf_printf(l, ",\"msg_hash\":\"%016llx\",\"status\":%d", (unsigned long long)q->msg_hash, status);
+    buf_printf(l, ",\"msg_hash\":\"%016llx\",\"status\":%d,\"fields\":[", (unsigned long long)q->msg_hash,
+               status);
+    for (const json_value *f = q->root->child; f; f = f->next) {
+        if (f != q->root->child)
+            buf_putc(l, ',');
+        json_write_string(l, f->key, f->key_len);
+    }
+    buf_putc(l, ']');
     if (st && (st->reset || st->empty_reply || st->hang))
         buf_printf(l, ",\"fault\":\"%s\"", st->reset ? "reset" : st->empty_reply ? "empty_reply" : "hang");
     buf_puts(l, "}\n");
@@ -882,9 +946,11 @@ static void stats_json(server_t *S, buf_t *b)
 {
     stats_t *s = &S->stats;
     buf_reset(b);
-    buf_printf(b, "{\"requests\":%llu,\"chat_requests\":%llu,\"choices\":%llu,\"by_model\":{",
+    buf_printf(b, "{\"requests\":%llu,\"chat_requests\":%llu,\"choices\":%llu,\"prompt_tokens\":%llu,"
+               "\"completion_tokens\":%llu,\"by_model\":{",
                (unsigned long long)s->requests, (unsigned long long)s->chat_requests,
-               (unsigned long long)s->choices);
+               (unsigned long long)s->choices, (unsigned long long)s->prompt_tokens,
+               (unsigned long long)s->completion_tokens);
     for (size_t i = 0; i < s->nmodels; i++) {
         if (i)
             buf_putc(b, ',');

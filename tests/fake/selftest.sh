@@ -74,6 +74,24 @@ check "n=3: choice 1 equals a single request with seed+1" py '
 import json,sys; a,b=(json.load(open(f)) for f in sys.argv[1:3])
 assert a["choices"][1]["message"]==b["choices"][0]["message"]' "$TMP/n3" "$TMP/body"
 
+# --- logprobs, and {r3}: another value at every asking ---
+chat m1 "What is 2+2?" ',"logprobs":true,"top_logprobs":2,"seed":5'
+check "logprobs: tokens of up to 4 bytes that add up to the content" py '
+import json,sys; c=json.load(open(sys.argv[1]))["choices"][0]
+toks=c["logprobs"]["content"]; text=c["message"]["content"]
+assert "".join(t["token"] for t in toks)==text and all(len(t["bytes"])<=4 for t in toks)
+assert all(-2<t["logprob"]<=0 and t["top_logprobs"][0]["token"]==t["token"] and len(t["top_logprobs"])==2 for t in toks)
+assert bytes(b for t in toks for b in t["bytes"])==text.encode()' "$TMP/body"
+CODE=$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/chat/completions" \
+  -d '{"model":"m1","messages":[{"role":"user","content":"x"}],"top_logprobs":3}')
+ok "top_logprobs without logprobs: 400" "$([ "$CODE" = 400 ]; echo $?)"
+curl -s -o /dev/null -X POST "$URL/_script" -d '{"rules":[{"model":"m9","then":{"content":"r={r3} {r}"}}]}'
+for k in 1 2 3 4 5 6; do chat m9 "same"; py 'import json,sys; print(json.load(open(sys.argv[1]))["choices"][0]["message"]["content"])' "$TMP/body"; done > "$TMP/r"
+check "{r}: the same request gets other values" py '
+import sys; L=open(sys.argv[1]).read().split("\n")[:6]
+assert len(set(L))==6 and all(l[2] in "012" for l in L)' "$TMP/r"
+curl -s -o /dev/null -X POST "$URL/_script" -d '{"rules":[]}'
+
 # --- client errors ---
 CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' "$URL/v1/chat/completions" -d '{"messages":[]}')
 ok "missing model: 400" "$([ "$CODE" = 400 ]; echo $?)"
@@ -87,12 +105,14 @@ ok "unknown path: 404" "$([ "$CODE" = 404 ]; echo $?)"
 curl -s "$URL/_stats" > "$TMP/stats"
 check "stats: counts" py '
 import json,sys; s=json.load(open(sys.argv[1]))
-assert s["chat_requests"]==8 and s["choices"]==8 and s["by_model"]=={"m1":5,"m2":1}
-assert s["by_status"]=={"200":6,"400":2} and s["open_connections"]==1 and s["requests"]==10' "$TMP/stats"
+assert s["chat_requests"]==16 and s["choices"]==15 and s["by_model"]=={"m1":6,"m2":1,"m9":6}
+assert s["by_status"]=={"200":13,"400":3} and s["requests"]==20 and s["open_connections"]==1
+assert s["prompt_tokens"]>0 and s["completion_tokens"]>=s["choices"]' "$TMP/stats"
 check "log: one line per valid chat request" py '
 import json,sys; L=[json.loads(l) for l in open(sys.argv[1])]
-assert [l["seq"] for l in L]==list(range(1,7)) and L[0]["msg_hash"]==L[1]["msg_hash"]!=L[2]["msg_hash"]
-assert L[4]["n"]==3 and L[4]["seed"]==5 and L[0]["seed"] is None and all(l["status"]==200 for l in L)' "$TMP/log.jsonl"
+assert [l["seq"] for l in L]==list(range(1,14)) and L[0]["msg_hash"]==L[1]["msg_hash"]!=L[2]["msg_hash"]
+assert L[4]["n"]==3 and L[4]["seed"]==5 and L[0]["seed"] is None and all(l["status"]==200 for l in L)
+assert L[0]["fields"]==["model","messages"] and L[6]["fields"]==["model","messages","logprobs","top_logprobs","seed"]' "$TMP/log.jsonl"
 curl -s -X POST "$URL/_reset" > /dev/null
 check "reset: counters zero" py '
 import json,sys; s=json.load(sys.stdin); assert s["chat_requests"]==0 and s["by_model"]=={}' < <(curl -s "$URL/_stats")

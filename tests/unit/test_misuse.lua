@@ -35,8 +35,16 @@ end
 -- mux.chat, through init.lua's wrapper
 shape("mux.chat", "req must be a table", here(), pcall(mux.chat, 42))
 shape("mux.chat", "unknown field req.colour", here(), pcall(mux.chat, req{colour = "red"}))
-shape("mux.chat", "req.messages[2].content must be a string (got number)",
+shape("mux.chat", "req.messages[2].content must be a string or an array of content parts (got number)",
       here(), pcall(mux.chat, req{messages = {msgs[1], {role = "user", content = 7}}}))
+shape("mux.chat", "req.stream is not supported: replies are read whole",
+      here(), pcall(mux.chat, req{stream = true}))
+shape("mux.chat", "req.extra.temperature: set it as req.temperature",
+      here(), pcall(mux.chat, req{extra = {temperature = 1}}))
+shape("mux.chat", "req.response_format holds function, which JSON cannot send",
+      here(), pcall(mux.chat, req{response_format = {type = print}}))
+shape("mux.chat", "req.logprobs must be a boolean (got number)", here(), pcall(mux.chat, req{logprobs = 1}))
+shape("mux.chat", "req.place must not be empty", here(), pcall(mux.chat, req{place = ""}))
 shape("mux.chat", "req.messages must not be empty", here(), pcall(mux.chat, req{messages = {}}))
 shape("mux.chat", "req.n must be an integer from 1 to 1024", here(), pcall(mux.chat, req{n = 0}))
 shape("mux.chat", "req.model must be a string (got boolean)", here(), pcall(mux.chat, req{model = false}))

@@ -56,6 +56,13 @@ static void test_malformed(void)
         {"{\"choices\":[]}", "reply has no choices"},
         {"{\"id\":\"x\"}", "reply has no choices"},
         {"{\"choices\":[{\"index\":0,\"text\":\"legacy\"}]}", "reply has a choice without a message object"},
+        /* a content neither string nor null would be stored as an empty sample for good */
+        {"{\"choices\":[{\"index\":0,\"message\":{\"content\":42}}]}",
+         "reply's choice 0 has content of type a number (expected a string or null)"},
+        {"{\"choices\":[{\"message\":{\"content\":\"ok\"}},{\"message\":{\"content\":[{\"type\":\"text\"}]}}]}",
+         "reply's choice 1 has content of type an array"},
+        {"{\"choices\":[{\"message\":{\"content\":{\"text\":\"x\"}}}]}", "reply's choice 0 has content of type an object"},
+        {"{\"choices\":[{\"message\":{\"content\":true}}]}", "reply's choice 0 has content of type a boolean"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int ok, retry;
@@ -66,6 +73,38 @@ static void test_malformed(void)
                   "%s gave %s", bad[i].body, r->message);
         llm_result_free(r);
     }
+}
+
+/* Everything a choice holds beyond text and finish reason comes through in
+ * extra: per-token logprobs, reasoning_content (also as "reasoning"), the
+ * reply's system_fingerprint, and usage details shared out like tokens. */
+static void test_extra(void)
+{
+    int ok, retry;
+    llm_result *r = reply("{\"system_fingerprint\":\"fp_44\",\"choices\":["
+                          "{\"index\":0,\"message\":{\"content\":\"4\",\"reasoning_content\":\"2+2\"},"
+                          "\"logprobs\":{\"content\":[{\"token\":\"4\",\"logprob\":-0.25,\"bytes\":[52],"
+                          "\"top_logprobs\":[{\"token\":\"4\",\"logprob\":-0.25}]}]}},"
+                          "{\"index\":1,\"message\":{\"content\":\"5\",\"reasoning\":\"hm\"},\"logprobs\":null}],"
+                          "\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":7,"
+                          "\"completion_tokens_details\":{\"reasoning_tokens\":5,\"note\":\"x\"},"
+                          "\"prompt_tokens_details\":{\"cached_tokens\":3}}}", &ok, &retry);
+    CHECK(ok == 1 && r->nchoices == 2);
+    CHECK_STR(r->choices[0].extra,
+              "{\"logprobs\":{\"content\":[{\"token\":\"4\",\"logprob\":-0.25,\"bytes\":[52],"
+              "\"top_logprobs\":[{\"token\":\"4\",\"logprob\":-0.25}]}]},\"reasoning_content\":\"2+2\","
+              "\"system_fingerprint\":\"fp_44\",\"usage\":{\"completion_tokens_details\":{\"reasoning_tokens\":3},"
+              "\"prompt_tokens_details\":{\"cached_tokens\":2}}}");
+    CHECK_STR(r->choices[1].extra,
+              "{\"reasoning_content\":\"hm\",\"system_fingerprint\":\"fp_44\",\"usage\":"
+              "{\"completion_tokens_details\":{\"reasoning_tokens\":2},\"prompt_tokens_details\":{\"cached_tokens\":1}}}");
+    CHECK(r->choices[0].extra_len == strlen(r->choices[0].extra));
+    llm_result_free(r);
+
+    /* a plain reply has no extra */
+    r = reply("{\"choices\":[{\"message\":{\"content\":\"a\"}}],\"usage\":{\"prompt_tokens\":1}}", &ok, &retry);
+    CHECK(ok == 1 && r->choices[0].extra == NULL && r->choices[0].extra_len == 0);
+    llm_result_free(r);
 }
 
 static void test_error_in_2xx(void)
@@ -180,6 +219,7 @@ int main(void)
 {
     test_choices();
     test_malformed();
+    test_extra();
     test_error_in_2xx();
     test_status();
     test_redact();

@@ -147,7 +147,7 @@ assert(dec.answer == nil and dec.confidence == 0, "nothing extracted")
 
 -- 20. The registry: names, labels, descriptions; a recipe's own policy.
 local names = table.concat(policies.names(), " ")
-assert(names == "majority single slm_mux weighted", names)
+assert(names == "debate majority mav moa mux_confidence mux_logprob mux_verbalized single slm_mux weighted", names)
 for _, n in ipairs(policies.names()) do
   local p = policies.get(n)
   assert(type(p.solve) == "function" and type(p.description) == "string", n)
@@ -166,7 +166,7 @@ dec = run("first_answer", {A = boxed{7, 1, 1}, B = boxed{2, 2, 2}})
 assert(dec.answer == "7" and dec.model == "A", "a registered policy runs")
 local none, msg = policies.get("nope")
 assert(none == nil and msg:find("unknown policy 'nope'", 1, true)
-  and msg:find("first_answer, majority, single, slm_mux, weighted", 1, true), msg)
+  and msg:find("first_answer, majority, mav, moa, mux_confidence", 1, true), msg)
 local function refused(pattern, ...)
   local ok, e = pcall(policies.register, ...)
   assert(not ok and tostring(e):find(pattern, 1, true), tostring(e))

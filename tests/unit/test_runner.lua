@@ -65,7 +65,9 @@ for _, l in ipairs(lines) do
   for _, m in ipairs(l.models) do
     assert(#m.calls == 3 and m.usage.completion_tokens > 0 and m.requests == 1)
     for _, c in ipairs(m.calls) do
-      assert(type(c.text) == "string" and c.finish_reason and type(c.correct) == "boolean")
+      local said = l.transcript[c.turn].choices[c.choice]
+      assert(type(said.text) == "string" and said.answer == c.answer and c.finish_reason
+        and type(c.correct) == "boolean" and c.text == nil, "a call names its turn, which has its text")
     end
     assert(type(m.confidence) == "number" and m.votes)
   end

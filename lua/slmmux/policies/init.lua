@@ -2,8 +2,11 @@
 -- {solve =, label =, description =}:
 --   solve(problem, ctx) -> decision {answer =, model =, confidence =, reason =},
 --     or nil, errmsg when a request failed for good. ctx (slmmux.run.context):
---     ctx.sample_all(k [, models]) -> {{model =, answers = {...}}...}, ctx.task,
---     ctx.models, ctx.accuracy ({[model] = validation accuracy} or nil), ctx.opts.
+--     ctx.chat(req) and ctx.chat_all(reqs), the one door to the models (any
+--     messages, any OpenAI field, a place: agent =, round =, role =);
+--     ctx.sample_all(k [, models]) -> {{model =, answers = {...}}...} over it;
+--     ctx.prompt(), ctx.task, ctx.models, ctx.accuracy ({[model] = validation
+--     accuracy} or nil), ctx.opts (the run's settings, a policy's own too).
 --     Answers that could not be extracted are `false` and never win a vote.
 --   label: the name in the report, a string or function(cfg, accuracy) -> string
 --   description: one line for `slmmux help`
@@ -11,7 +14,7 @@
 -- register() before mux.run, and then -s policy=NAME selects it too.
 local M = {}
 
-local BUILT_IN = {"slm_mux", "single", "majority", "weighted"}
+local BUILT_IN = {"slm_mux", "single", "majority", "weighted", "debate", "moa", "mav"}
 
 local registry = {}
 
@@ -59,5 +62,9 @@ function M.label(name, cfg, accuracy)
 end
 
 for _, name in ipairs(BUILT_IN) do M.register(name, require("slmmux.policies." .. name)) end
+local confidence = require "slmmux.policies.confidence"
+M.register("mux_verbalized", confidence.variant("verbalized"))
+M.register("mux_logprob", confidence.variant("logprob"))
+M.register("mux_confidence", confidence.variant(nil))
 
 return M

@@ -1,6 +1,8 @@
 -- Where a run's samples come from: the configured endpoints (mux.chat) or
 -- the built-in simulator, never a mix; and the one chat function every
--- request of the run goes through, which keeps the progress counts.
+-- request of the run goes through (ctx.chat's, whatever the policy), which
+-- keeps the progress counts: calls, requests in flight, tokens paid for.
+local context = require "slmmux.run.context"
 local sim = require "slmmux.sim"
 
 local mux = require "slmmux"
@@ -37,9 +39,17 @@ function M.choose(cfg, cli)
   return "sim"
 end
 
+--- The seed every request is sent with (sample i: seed + i), or nil: only
+-- when the run was given one (--seed, -s seed= or the recipe's seed), so
+-- that runs without it keep the sample identities they always had.
+function M.request_seed(cfg, recipe, cli)
+  local given = cli.seed ~= nil or (cli.overrides and cli.overrides.seed ~= nil) or recipe.seed ~= nil
+  return given and cfg.seed or nil
+end
+
 --- chat_for(problem) -> function(req) -> resp | nil, err, info: the
 -- backend's chat for one problem, counting calls, requests in flight and
--- tokens in `progress`.
+-- tokens paid for (a stored sample costs none) in `progress`.
 function M.chat_for(backend, task, cfg, progress)
   local simulator = backend == "sim" and sim.new(task, {seed = cfg.seed, profiles = cfg.profiles})
   return function(problem)
@@ -49,9 +59,9 @@ function M.chat_for(backend, task, cfg, progress)
       if simulator then resp, err, info = simulator:chat(req, problem)
       else resp, err, info = mux.chat(req) end
       progress.in_flight, progress.calls = progress.in_flight - 1, progress.calls + 1
-      if resp and resp.usage then
-        progress.tokens = progress.tokens + (resp.usage.prompt_tokens or 0)
-          + (resp.usage.completion_tokens or 0)
+      if resp then
+        local p, c = context.billed(resp)
+        progress.tokens = progress.tokens + p + c
       end
       return resp, err, info
     end

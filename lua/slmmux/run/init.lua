@@ -158,7 +158,7 @@ end
 
 local function new_context(st, problem, models)
   return context.new(problem, {task = st.task, models = models or st.cfg.models, opts = st.cfg,
-    accuracy = st.accuracy_for(problem), chat = st.chat(problem)})
+    accuracy = st.accuracy_for(problem), seed = st.seed, chat = st.chat(problem)})
 end
 
 -- compat: is the selected sample right by slmmux's own extraction and
@@ -194,7 +194,7 @@ local function solve_one(st, problem)
   if st.memo then st.memo[problem] = nil end
   report.add(st.tally, line)
   sanity.add(st.checks, line)
-  st.queue[#st.queue + 1] = report.json(line)
+  st.queue[#st.queue + 1] = results.encode(line)
   local p = st.progress
   p.done = p.done + 1
   if line.error then p.errors = p.errors + 1 end
@@ -297,6 +297,7 @@ function M.run(recipe, cli)
   st.plain, st.progress.total = plain, #sel.problems
   st.chat = observing(st, backend.chat_for(source, task, cfg, st.progress))
   sanity.before(st.checks, {policy = policy, sel = sel})
+  st.seed = backend.request_seed(cfg, recipe, cli)
   local out = results.out_dir(cfg, task.name, policy)
   local config = settings.record(cfg, cli)
   local o = {cfg = cfg, config = config, sources = sources, task = task, sel = sel,

@@ -1,34 +1,137 @@
--- What a run writes: one line of results.jsonl per problem (the decision,
--- every sample, each model's votes), the output directory, and the writer
--- that appends lines only once the samples they name are committed.
+-- What a run writes: one line of results.jsonl per problem, the output
+-- directory, and the writer that appends lines only once the samples they
+-- name are committed.
+--
+-- A line (one JSON object; every string valid UTF-8, RFC 8259: invalid
+-- bytes a model sent are U+FFFD here and byte for byte in the store):
+--   id, problem, reference
+--   final_answer, selected_model, confidence, reason, early_exit, correct
+--     (true/false; null when the problem failed: then error, error_info)
+--   models: [{model, calls = [{answer, finish_reason, correct, turn, choice}],
+--             votes = [{answer, count}], top_answer, confidence, top_correct,
+--             usage = {prompt_tokens, completion_tokens}, requests, latency_ms}]
+--     every model called, the run's models first. calls are the model's
+--     own answers (pass@1, self-consistency: see run/context.lua), each
+--     naming its turn and choice in the transcript, where its text is; usage,
+--     requests and latency count every call of the model: tokens paid for
+--     (a stored sample costs none), HTTP requests sent (retries too).
+--   transcript: [{turn, model, agent, round, role, place, request =
+--                 {n, temperature, max_tokens, seed, logprobs, ..., messages =
+--                 how many}, choices = [{text, answer, correct, finish_reason,
+--                 prompt_tokens, completion_tokens, cached, seed, mean_logprob,
+--                 reasoning_content}], usage, latency_ms, cached, requests,
+--                 attempts, key, system_fingerprint, error, error_kind}]
+--     every call the policy made through ctx, in the order it made them.
+--     agent, round and role are the policy's (absent when it gave none);
+--     key is the SHA-256 (hex) of the samples' identity, under which the
+--     store holds the whole request; seed is the seed sample i was sent.
+--   failed_calls: [{model, place, error}]: calls that failed for good in a
+--     problem that was still decided (the setting partial = true lets the
+--     other calls vote).
 local cjson = require "cjson"
 local data = require "slmmux.data"
 local context = require "slmmux.run.context"
+local report = require "slmmux.report"
 
 local mux = require "slmmux"
 
 local M = {}
 
-local function model_entry(task, problem, rec)
+-- task.score, once per distinct answer of a line: the same answers come
+-- back in many calls and turns, and a MATH equivalence is not free.
+local function scorer(task, problem)
+  local known = {}
+  return function(answer)
+    if answer == nil then return false end
+    local v = known[answer]
+    if v == nil then
+      v = task.score(answer, problem) and true or false
+      known[answer] = v
+    end
+    return v
+  end
+end
+
+local function model_entry(task, problem, rec, score)
   local answers = context.answers_of(rec)
-  for _, c in ipairs(rec.calls) do c.correct = c.answer ~= nil and task.score(c.answer, problem) end
+  for _, c in ipairs(rec.calls) do c.correct = score(c.answer) end
   local groups = #answers > 0 and mux.vote.count(answers, {equiv = task.equiv}) or {}
   local votes = {}
   for i, g in ipairs(groups) do votes[i] = {answer = g.answer, count = g.count} end
   local top = groups[1]
-  return {model = rec.model, calls = rec.calls, usage = rec.usage, requests = rec.requests,
+  local calls = {}   -- the texts are the transcript's
+  for i, c in ipairs(rec.calls) do
+    local out = {}
+    for k, v in pairs(c) do if k ~= "text" then out[k] = v end end
+    calls[i] = out
+  end
+  return {model = rec.model, calls = calls, usage = rec.usage, requests = rec.requests,
     latency_ms = rec.latency_ms, votes = top and votes or nil,
     top_answer = top and top.answer, confidence = top and top.count / #answers or 0,
-    top_correct = top ~= nil and task.score(top.answer, problem)}
+    top_correct = top ~= nil and score(top.answer)}
 end
 
---- The results.jsonl line (a table) of one problem: ctx's records in the
--- order of `models`, and the decision or the error that replaced it.
-function M.line(task, models, problem, ctx, decision, err)
-  local line = {id = problem.id, problem = problem.text, reference = task.reference(problem),
-    models = {}}
+local function score_transcript(transcript, score)
+  for _, turn in ipairs(transcript) do
+    for _, ch in ipairs(turn.choices or {}) do ch.correct = score(ch.answer) end
+  end
+  return transcript
+end
+
+-- s with every maximal invalid UTF-8 sequence replaced by U+FFFD.
+local function valid_utf8(s)
+  if utf8.len(s) then return s end
+  local out, i, n = {}, 1, #s
+  while i <= n do
+    local len, bad = utf8.len(s, i)
+    if len then out[#out + 1] = s:sub(i); break end
+    out[#out + 1] = s:sub(i, bad - 1)
+    out[#out + 1] = "\u{FFFD}"
+    i = bad + 1
+    -- the continuation bytes of a cut-off sequence go with it
+    while i <= n and s:byte(i) >= 0x80 and s:byte(i) < 0xC0 do i = i + 1 end
+  end
+  return table.concat(out)
+end
+M.valid_utf8 = valid_utf8
+
+-- v with every string (keys too) valid UTF-8, so that the line is JSON.
+local function clean(v, seen)
+  if type(v) == "string" then return valid_utf8(v) end
+  if type(v) ~= "table" or seen[v] then return v end
+  seen[v] = true
+  local fixes = {}
+  for k, x in pairs(v) do
+    local k2, x2 = clean(k, seen), clean(x, seen)
+    if k2 ~= k or x2 ~= x then fixes[#fixes + 1] = {k, k2, x2} end
+  end
+  for _, f in ipairs(fixes) do
+    v[f[1]] = nil
+    v[f[2]] = f[3]
+  end
+  return v
+end
+
+local function models_of(models, ctx)
+  local list, seen = {}, {}
   for _, m in ipairs(models) do
-    if ctx.records[m] then line.models[#line.models + 1] = model_entry(task, problem, ctx.records[m]) end
+    if ctx.records[m] then list[#list + 1], seen[m] = m, true end
+  end
+  for _, m in ipairs(ctx.record_order or {}) do
+    if not seen[m] then list[#list + 1], seen[m] = m, true end
+  end
+  return list
+end
+
+--- The results.jsonl line (a table, see the header) of one problem: ctx's
+-- records, the run's models first, its transcript, and the decision or the
+-- error that replaced it.
+function M.line(task, models, problem, ctx, decision, err)
+  local score = scorer(task, problem)
+  local line = {id = problem.id, problem = problem.text, reference = task.reference(problem),
+    models = {}, transcript = score_transcript(ctx.transcript or {}, score)}
+  for _, m in ipairs(models_of(models, ctx)) do
+    line.models[#line.models + 1] = model_entry(task, problem, ctx.records[m], score)
   end
   if err or type(decision) ~= "table" then
     line.error = tostring(err or "the policy returned no decision")
@@ -41,8 +144,17 @@ function M.line(task, models, problem, ctx, decision, err)
   line.final_answer, line.selected_model = answer, decision.model
   line.confidence, line.reason = decision.confidence, decision.reason
   line.early_exit = decision.early_exit or nil
-  line.correct = answer ~= nil and task.score(answer, problem) or false
+  line.correct = score(answer)
+  if ctx.failed_calls and #ctx.failed_calls > 0 then line.failed_calls = ctx.failed_calls end
   return line
+end
+
+--- The JSON text of a line: valid UTF-8 even when a model's text is not
+-- (checked once over the whole text; only a line that fails it is cleaned).
+function M.encode(line)
+  local text = report.json(line)
+  if utf8.len(text) then return text end
+  return report.json(clean(line, {}))
 end
 
 local function exists(path)

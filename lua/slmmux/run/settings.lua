@@ -56,6 +56,13 @@ M.SETTINGS = {
   prices = {"table"},               -- {[model] = {input =, output =}} in $/Mtok
   profiles = {"table"},             -- extra simulator profiles {[model] = profile}
   quiet = {"boolean", false},       -- no table on stdout
+  partial = {"boolean", false},     -- a call failed for good: false, the problem is an error
+                                    -- (retried next run); true, the other calls still decide
+  -- the discussion policies' own (defaults in each policy's file)
+  agents = {"integer"}, rounds = {"integer"},   -- debate
+  layers = {"integer"}, aggregator = {"string"},  -- moa
+  aspects = {"list"},                           -- mav
+  confidence = {"string"},                      -- mux_confidence: consistency|verbalized|logprob
 }
 local SETTINGS = M.SETTINGS
 

@@ -23,6 +23,7 @@ local OPENINGS = {
 }
 
 local BODY = "(simulated reasoning, without numbers, so that only the answer extracts)"
+M.BODY_PATTERN = BODY:gsub("%p", "%%%0")   -- where a stated confidence goes
 
 -- The text of sample i and its finish reason; no closing line is a sample
 -- cut off before its answer.
