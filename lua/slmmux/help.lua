@@ -43,10 +43,8 @@ function M.text()
   settings[#settings + 1] = {name = "(any)", description = "partial=true: a call that failed for good "
     .. "leaves the others to decide (default: the problem is an error, retried next run)"}
   return rows("policies (-s policy=NAME):", list) .. "\n"
-    .. rows("their settings (-s KEY=VALUE, defaults shown):", settings) .. "
-"
-    .. rows("tasks (-s task=NAME):", tasks.list()) .. "
-"
+    .. rows("their settings (-s KEY=VALUE, defaults shown):", settings) .. "\n"
+    .. rows("tasks (-s task=NAME):", tasks.list()) .. "\n"
     .. rows("settings for comparable runs (-s KEY=VALUE):", SETTINGS)
 end
 

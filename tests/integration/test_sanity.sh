@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The sanity checks: each is triggered by what it looks for — a server that
 # ignores temperature (byte-identical samples), replies with no extractable
-# answer, replies cut off (finish_reason "length"), a seed that changes
-# nothing, duplicate problem ids, validation problems that are evaluated
+# answer, replies cut off (finish_reason "length"), a seed the server ignores
+# (its samples with different seeds are identical), duplicate problem ids, validation problems that are evaluated
 # too, temperature 0 — prints one line once, and lands in summary.json
 # "checks"; a clean run reports nothing. Against the loopback fake server
 # (models scripted by name) and the simulator.
@@ -37,13 +37,13 @@ run() {   # name args...
     >"$tmp/$name.log" 2>&1
 }
 
-# A: four models, one per server behaviour, and a seed that reaches nothing.
+# A: four models, one per server behaviour; "same" also ignores the seed it is sent.
 if run a --limit 6 --seed 5 -s models=ok,same,mute,cut; then
   got=$(checks "$tmp/a/summary.json")
-  want="identical_samples:same seed_no_effect: truncated:cut unextracted:cut unextracted:mute"
+  want="identical_samples:same seed_no_effect:same truncated:cut unextracted:cut unextracted:mute"
   [ "$got" = "$want" ] && ok "each behaviour is found, for its model only" || bad "checks: '$got'" "$tmp/a.log"
   for pat in "byte-identical samples on 6 of 6 problems" "from 18 of 18 samples (100%) of mute" \
-             "18 of 18 samples of cut were cut off at max_tokens=2048" "seed 5 changes nothing"; do
+             "18 of 18 samples of cut were cut off at max_tokens=2048" "seed 5 changes nothing for same"; do
     n=$(grep -c "^slmmux: check: .*$pat" "$tmp/a.log")
     [ "$n" -eq 1 ] && ok "printed once: $pat" || bad "'$pat' printed $n times" "$tmp/a.log"
   done

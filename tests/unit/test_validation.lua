@@ -26,7 +26,10 @@ local function chat_for(p)
   return function(req)
     if req.model == "b" and p.index == 10 then return nil, "HTTP 503", {kind = "http"} end
     local choices = {}
-    for i = 1, req.n do choices[i] = {text = right(req.model, p) and "R" or "W", finish_reason = "stop"} end
+    for i = 1, req.n do
+      choices[i] = {text = right(req.model, p) and "R" or "W", finish_reason = "stop",
+        prompt_tokens = 1, completion_tokens = 1}
+    end
     return {choices = choices, usage = {prompt_tokens = 1, completion_tokens = 1}}
   end
 end

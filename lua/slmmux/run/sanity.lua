@@ -4,6 +4,9 @@
 -- the data):
 --   temperature_zero    k > 1 samples at temperature 0 are one sample k times
 --   seed_no_effect      a seed was given but nothing in this run depends on it
+--                       (requests carry none), or, when requests carry it,
+--                       a model whose samples sent with different seeds are
+--                       byte-identical on most problems (the server ignores it)
 --   duplicate_ids       a dataset holds the same problem id more than once
 --   validation_overlap  validation problems that are evaluated problems too
 -- After it (from every evaluated sample):
@@ -21,7 +24,8 @@ local function pct(x) return string.format("%.0f%%", 100 * x) end
 function M.new(cfg)
   local t = {cfg = cfg, found = {}, models = {}}
   for _, m in ipairs(cfg.models) do
-    t.models[m] = {multi = 0, identical = 0, samples = 0, unextracted = 0, truncated = 0}
+    t.models[m] = {multi = 0, identical = 0, seeded = 0, seeded_identical = 0, samples = 0,
+      unextracted = 0, truncated = 0}
   end
   return t
 end
@@ -83,13 +87,23 @@ function M.before(t, o)
   end
 end
 
-local function all_same(calls)
-  local first = calls[1].text
-  if type(first) ~= "string" then return false end
-  for i = 2, #calls do
-    if calls[i].text ~= first then return false end
+-- A model's call in a line names its turn and choice in the transcript,
+-- which holds its text and the seed it was sent with.
+local function choice_of(line, call)
+  local turn = line.transcript and call.turn and line.transcript[call.turn]
+  return turn and turn.choices and turn.choices[call.choice] or call
+end
+
+-- Are the calls' texts byte-identical? And were they sent with more than one seed?
+local function compare(line, calls)
+  local first = choice_of(line, calls[1])
+  local same, seeds = type(first.text) == "string", {}
+  for i = 1, #calls do
+    local c = choice_of(line, calls[i])
+    if c.text ~= first.text then same = false end
+    if c.seed ~= nil then seeds[c.seed] = true end
   end
-  return true
+  return same, next(seeds) ~= nil and next(seeds, next(seeds)) ~= nil
 end
 
 --- Counts one results.jsonl line (a table) of the evaluation.
@@ -98,8 +112,13 @@ function M.add(t, line)
     local s = t.models[m.model]
     if s and #m.calls > 0 then
       if #m.calls > 1 then
+        local same, seeded = compare(line, m.calls)
         s.multi = s.multi + 1
-        if all_same(m.calls) then s.identical = s.identical + 1 end
+        if same then s.identical = s.identical + 1 end
+        if seeded then
+          s.seeded = s.seeded + 1
+          if same then s.seeded_identical = s.seeded_identical + 1 end
+        end
       end
       for _, c in ipairs(m.calls) do
         s.samples = s.samples + 1
@@ -117,6 +136,12 @@ local function model_checks(t, m, s)
       message = string.format("%s gave byte-identical samples on %d of %d problems at temperature "
         .. "%g: the server may ignore temperature or n, and SLM-MUX confidence then means nothing",
         m, s.identical, s.multi, cfg.temperature)})
+  end
+  if s.seeded > 0 and s.seeded_identical * 2 > s.seeded then
+    report(t, {check = "seed_no_effect", model = m, seed = cfg.seed, count = s.seeded_identical,
+      of = s.seeded, message = string.format("seed %d changes nothing for %s: its samples sent "
+        .. "with different seeds are byte-identical on %d of %d problems (the server ignores "
+        .. "the seed)", cfg.seed, m, s.seeded_identical, s.seeded)})
   end
   if s.samples > 0 and s.unextracted > cfg.max_unextracted * s.samples then
     report(t, {check = "unextracted", model = m, count = s.unextracted, of = s.samples,
