@@ -40,6 +40,7 @@ typedef struct chat_call {
     uint8_t key[32];
     buf_t canon;                /* base URL \n canonical request (the stored text) */
     buf_t prefix;               /* request JSON up to, not including, seed/n and '}' */
+    char *model;                /* the rate-limit lane of its requests */
     int has_seed;
     lua_Integer seed;
     double est_tokens_per_sample;
@@ -183,6 +184,7 @@ static void chat_build_request(lua_State *L, chat_call *c)
         check_type_error(L, -1, CHAT_FNAME, "req.model", "a string");
     chat_put_key(L, b, "model", &first);
     chat_put_string(L, b, -1);
+    c->model = xstrdup(lua_tostring(L, -1));
     lua_pop(L, 1);
     lua_getfield(L, 1, "messages");
     chat_put_key(L, b, "messages", &first);
@@ -267,6 +269,7 @@ static void chat_release(call_t *base)
         free(c->slots[i].model);
     }
     free(c->slots);
+    free(c->model);
     free(c->err_msg);
     buf_free(&c->canon);
     buf_free(&c->prefix);
@@ -327,7 +330,11 @@ static void on_part_done(llm_result *r, void *ud)
         c->attempts = r->attempts;
     if (r->latency_ms > c->latency_ms)
         c->latency_ms = r->latency_ms;
-    if (!r->ok) {
+    if (!r->ok && r->n_unsupported) {
+        /* the server refused n > 1 (llama.cpp, vLLM): ask one at a time */
+        for (int i = p->first; i < p->first + p->count; i++)
+            submit_part(c, i, 1);
+    } else if (!r->ok) {
         record_error(c, r);
     } else {
         int m = r->nchoices < p->count ? r->nchoices : p->count;
@@ -386,7 +393,7 @@ static void submit_part(chat_call *c, int first, int count)
     p->next = c->parts;
     c->parts = p;
     /* llm may call back at once (it could not start): p must be linked first */
-    llm_req *req = llm_submit(c->call.h->llm, c->ep, body.data, body.len, count,
+    llm_req *req = llm_submit(c->call.h->llm, c->ep, c->model, body.data, body.len, count,
                               c->est_tokens_per_sample * count, on_part_done, p);
     buf_free(&body);
     for (chat_part *q = c->parts; q; q = q->next)

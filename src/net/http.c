@@ -18,6 +18,8 @@ struct http {
     http_xfer *xfers;           /* live transfers, so http_free can end them */
     CURL **idle;                /* reset easy handles for reuse: creating one */
     int nidle, idle_cap;        /* per request was the largest malloc cost */
+    http_redact_fn redact;
+    void *redact_ud;
 };
 
 struct http_xfer {
@@ -107,7 +109,16 @@ http_t *http_new(loop_t *loop)
      * queue would count queue time against CURLOPT_TIMEOUT. */
     curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
     curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 4096L);
+    /* HTTP/2: as many streams on a connection as the server allows (curl's
+     * own default is 100); the server's SETTINGS still bound it */
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, 1000L);
     return h;
+}
+
+void http_set_redactor(http_t *h, http_redact_fn fn, void *ud)
+{
+    h->redact = fn;
+    h->redact_ud = ud;
 }
 
 static void easy_release(http_t *h, CURL *e)
@@ -258,12 +269,25 @@ static int header_name_is_secret(const char *name, size_t len)
     return 0;
 }
 
+static void debug_line(http_t *h, const char *tag, const char *p, size_t n)
+{
+    if (!h->redact) {
+        fprintf(stderr, "slmmux: http %s %.*s\n", tag, (int)n, p);
+        return;
+    }
+    char *shown = h->redact(p, n, h->redact_ud);
+    fprintf(stderr, "slmmux: http %s %s\n", tag, shown);
+    free(shown);
+}
+
 /* Verbose tracing that can never leak a credential: header lines naming
- * authorization or an API key are replaced before they are printed. */
+ * authorization or an API key are replaced before they are printed, and
+ * every other line goes through the redactor, which knows the secrets by
+ * value (a server may echo a key in any header). */
 static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, void *ud)
 {
     (void)easy;
-    (void)ud;
+    http_xfer *x = ud;
     const char *tag = type == CURLINFO_TEXT ? "*" : type == CURLINFO_HEADER_IN ? "<"
                     : type == CURLINFO_HEADER_OUT ? ">" : NULL;
     if (!tag)
@@ -280,7 +304,7 @@ static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, voi
             if (colon && header_name_is_secret(p, name_len))
                 fprintf(stderr, "slmmux: http %s %.*s: [redacted]\n", tag, (int)name_len, p);
             else
-                fprintf(stderr, "slmmux: http %s %.*s\n", tag, (int)n, p);
+                debug_line(x->h, tag, p, n);
         }
         p = nl ? nl + 1 : end;
     }
@@ -330,6 +354,11 @@ http_xfer *http_post(http_t *h, const char *url, const struct curl_slist *header
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);   /* never resend a key elsewhere */
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  /* gzip when the server offers */
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* wait for a connection that is being set up to multiplex over it,
+     * rather than open one per request (HTTP/2; no effect on HTTP/1.1) */
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    if (o->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000L);
     if (o->total_timeout_ms > 0)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->total_timeout_ms);
@@ -339,6 +368,7 @@ http_xfer *http_post(http_t *h, const char *url, const struct curl_slist *header
     }
     if (o->debug) {
         curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, debug_cb);
+        curl_easy_setopt(e, CURLOPT_DEBUGDATA, x);
         curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
     }
     if (curl_multi_add_handle(h->multi, e) != CURLM_OK)
