@@ -987,7 +987,7 @@ static double mimic_temperature(const json_value *root)
 
 /* Refuse what the imitated server refuses, or change what it ignores;
  * 1 when a response was queued (-1: c closed), 0 to go on. */
-static int mimic_refuse(server_t *S, conn_t *c, const json_value *root, chat_req *q)
+static int mimic_refuse(server_t *S, conn_t *c, const json_value *root, const chat_req *q)
 {
     const char *refusal = NULL;
     int status = 400;
@@ -998,8 +998,6 @@ static int mimic_refuse(server_t *S, conn_t *c, const json_value *root, chat_req
         status = S->mimic == MIMIC_LLAMACPP ? 500 : 400;
     } else if (S->mimic == MIMIC_VLLM && q->n > 1 && mimic_temperature(root) < 1e-5) {
         refusal = "n must be 1 when using greedy sampling, got 3.";
-    } else if (S->mimic == MIMIC_OLLAMA) {
-        q->n = 1;       /* Ollama's OpenAI layer answers one choice, whatever n says */
     }
     if (!refusal)
         return 0;
@@ -1012,6 +1010,13 @@ static int mimic_refuse(server_t *S, conn_t *c, const json_value *root, chat_req
     chat_log(S, q, NULL, status);
     mimic_error_body(S, &S->body, status, refusal);
     return conn_respond(S, c, &step_default, status, &S->body, 0) < 0 ? -1 : 1;
+}
+
+/* What the imitated server ignores, once the request is logged as asked. */
+static void mimic_ignore(const server_t *S, chat_req *q)
+{
+    if (S->mimic == MIMIC_OLLAMA)
+        q->n = 1;       /* Ollama's OpenAI layer answers one choice, whatever n says */
 }
 
 /* A rule's limit: over it, q gets the limit's status (1; -1 if c closed)
@@ -1132,6 +1137,7 @@ static int chat_handle(server_t *S, conn_t *c, const char *auth, size_t auth_len
     else if (st->hang) S->stats.hangs++;
     else S->stats.by_status[st->status]++;
     chat_log(S, &q, st, st->status);
+    mimic_ignore(S, &q);
     if (st->body) {
         buf_reset(&S->body);
         buf_append(&S->body, st->body, st->body_len);
