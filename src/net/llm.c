@@ -68,7 +68,15 @@ typedef struct endpoint {
     double rps_tokens, tpm_tokens, refilled_ms;
     uint64_t wake_timer;
     double wake_due_ms;
+    struct curl_slist *hdr;     /* the request headers, for the key hdr_key: built */
+    char *hdr_key;              /* once, not per request (a share of the CPU) */
 } endpoint;
+
+/* Header lists replaced after a key rotation: transfers may still use them. */
+typedef struct retired_hdr {
+    struct curl_slist *list;
+    struct retired_hdr *next;
+} retired_hdr;
 
 enum req_state { REQ_QUEUED, REQ_SENDING, REQ_BACKOFF };
 
@@ -100,6 +108,7 @@ struct llm {
     int debug;
     llm_stats st;
     long backoff_n, rate_wait_n;
+    retired_hdr *retired;
     uint64_t rng;
     llm_req *all;               /* every live request, for llm_free */
 };
@@ -196,8 +205,18 @@ void llm_free(llm_t *llm)
         free(e->key_env);
         free(e->ca_file);
         url_parts_free(&e->parts);
+        curl_slist_free_all(e->hdr);
+        if (e->hdr_key)
+            memset(e->hdr_key, 0, strlen(e->hdr_key));
+        free(e->hdr_key);
     }
     http_free(llm->http);
+    while (llm->retired) {
+        retired_hdr *r = llm->retired;
+        llm->retired = r->next;
+        curl_slist_free_all(r->list);
+        free(r);
+    }
     free(llm);
 }
 
@@ -466,7 +485,19 @@ static void send_attempt(llm_t *llm, llm_req *r)
         finish(llm, r, res);
         return;
     }
-    struct curl_slist *hdr = openai_headers(key);
+    if (!e->hdr || strcmp(e->hdr_key ? e->hdr_key : "", key ? key : "") != 0) {
+        if (e->hdr) {
+            retired_hdr *old = xcalloc(1, sizeof *old);
+            old->list = e->hdr;
+            old->next = llm->retired;
+            llm->retired = old;
+        }
+        e->hdr = openai_headers(key);
+        if (e->hdr_key)
+            memset(e->hdr_key, 0, strlen(e->hdr_key));
+        free(e->hdr_key);
+        e->hdr_key = key ? xstrdup(key) : NULL;
+    }
     http_opts o = {
         .connect_timeout_ms = e->cfg.connect_timeout_ms,
         .total_timeout_ms = e->cfg.total_timeout_ms,
@@ -482,8 +513,7 @@ static void send_attempt(llm_t *llm, llm_req *r)
     e->in_flight++;
     ln->in_flight++;
     llm->in_flight++;
-    r->xfer = http_post(llm->http, e->url, hdr, r->body, r->body_len, &o, on_http_done, r);
-    curl_slist_free_all(hdr);   /* http_post copied it */
+    r->xfer = http_post(llm->http, e->url, e->hdr, r->body, r->body_len, &o, on_http_done, r);
     if (!r->xfer) {
         e->in_flight--;
         ln->in_flight--;
