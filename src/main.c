@@ -26,7 +26,7 @@ static const char usage_text[] =
     "  --shuffle          shuffle the problems (with --seed)\n"
     "  --seed N           seed for --shuffle, sampling and the simulator\n"
     "  --out DIR          run directory (default runs/<task>-<policy>-<time>)\n"
-    "  --concurrency N    problems in flight (default 64; requests are bounded per endpoint)\n"
+    "  --concurrency N    requests in flight (default: each endpoint's, printed at the start)\n"
     "  --store PATH       sample store (default .slmmux/store.sqlite)\n"
     "  --no-store         do not read or write the sample store\n"
     "  --offline          never touch the network; a missing sample is an error\n"

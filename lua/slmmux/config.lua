@@ -15,10 +15,41 @@
 --     default = "together",                                -- everything else
 --   }
 --
--- A config names the variable that holds a key (key_env), never the key.
--- Endpoint fields: base_url, key_env, max_concurrency, rps, tpm, supports_n,
--- connect_timeout, timeout, stall_timeout (seconds), max_retries.
+-- A config names the variable that holds a key (key_env), never the key; a
+-- key_env naming a variable that is not set stops the run before it starts.
+--
+-- Endpoint fields (times in seconds):
+--   base_url         http(s)://host[:port]/v1 — OpenAI-compatible servers answer at
+--                    BASE/chat/completions; a 404 on a URL without /v1 says so.
+--                    Userinfo (https://user:pass@host/v1) is sent, and never shown
+--                    or stored: a sample's identity uses the URL without it, with
+--                    scheme and host in lower case, no default port, no trailing /.
+--   key_env          the variable holding the key (sent as Authorization: Bearer)
+--   max_concurrency  requests in flight to this endpoint. Default by kind: a
+--                    server on this machine or a private network (or any http://
+--                    URL) 256; a provider (https:// elsewhere) is adaptive: each
+--                    model starts at 64 and grows by one per success up to 1024.
+--                    --concurrency N sets N for every endpoint without its own,
+--                    and caps the run's total at N. No other cap applies.
+--   rps, tpm         client-side requests/s and (estimated) tokens/min budgets
+--   supports_n       false: ask one sample per request. Not needed for servers that
+--                    refuse n > 1 (llama.cpp, vLLM greedy) or ignore it (Ollama): the
+--                    first such reply is noticed and the samples re-asked one by one
+--   connect_timeout  10; timeout 600 (one attempt); stall_timeout 120 (no byte)
+--   retry_budget     600: a failing request is retried (connection errors, 408, 409,
+--                    429, 5xx, x-should-retry) until this long after it was queued,
+--                    then fails with the provider's message and code
+--   max_retries      a count of retries to stop at as well (default: none)
+--   ca_file          a PEM file of CA certificates to trust for https://, instead of
+--                    the system's (a private CA, a test certificate)
+--
+-- Rate limits: each (endpoint, model) adapts on its own, as the providers limit
+-- each model apart. A 429 (or a 503) halves that model's requests in flight, at
+-- most once a second however many arrive, down to 1; each success grows it back
+-- by one. A Retry-After (or retry-after-ms) delays its request and holds that
+-- model's new requests for up to 2 s; other models go on.
 local core = require "slmmux.core"
+local errors = require "slmmux.errors"
 
 local M = {}
 
@@ -96,6 +127,10 @@ function M.resolve(model)
       .. "OPENAI_BASE_URL or TOGETHER_API_KEY, or write slmmux.config.lua)"
   end
   if not registered[name] then
+    if ep.key_env and not os.getenv(ep.key_env) then
+      errors.config("endpoint '" .. name .. "': key_env names " .. tostring(ep.key_env)
+        .. ", which is not set in the environment (export it, or remove key_env)")
+    end
     local fields = {}
     for k, v in pairs(ep) do fields[k] = v end
     core.endpoint(name, fields)
@@ -103,7 +138,25 @@ function M.resolve(model)
   end
   local out = { name = name }
   for k, v in pairs(ep) do out[k] = v end
+  -- as a sample's identity has it: no credentials
+  out.base_url = core.endpoint_info(name).base_url
   return out
+end
+
+--- One line saying how many requests the endpoint called name has in
+-- flight, and where it is (without credentials): printed at a run's start.
+function M.describe(name)
+  local info = core.endpoint_info(name)
+  if not info then return nil end
+  local how
+  if info.adaptive then
+    how = string.format("adaptive: %d requests in flight per model at first, growing to %d "
+      .. "while the server accepts them", info.start, info.limit)
+  else
+    how = string.format("%d requests in flight", info.limit)
+  end
+  return string.format("endpoint %s at %s: %s (halved per model on a 429; "
+    .. "max_concurrency or --concurrency to set)", name, info.base_url, how)
 end
 
 --- Forget what was loaded (tests change the environment between runs).

@@ -59,6 +59,7 @@ typedef struct chat_call {
     char extras_request[80];    /* "extras <64 hex>" */
     buf_t canon;                /* base URL \n canonical request [\n place] (the stored text) */
     lua_Integer seed_base;      /* seed of sample 0 as sent */
+    char *model;                /* the rate-limit lane of its requests */
     slot *slots;
     chat_part *parts;           /* live requests */
     const char *err_kind;
@@ -159,6 +160,7 @@ static void chat_release(call_t *base)
         free(c->slots[i].extra);
     }
     free(c->slots);
+    free(c->model);
     free(c->err_msg);
     buf_free(&c->canon);
     chatreq_free(&c->req);
@@ -256,7 +258,11 @@ static void on_part_done(llm_result *r, void *ud)
     c->requests += r->attempts;
     if (r->latency_ms > c->latency_ms)
         c->latency_ms = r->latency_ms;
-    if (!r->ok) {
+    if (!r->ok && r->n_unsupported) {
+        /* the server refused n > 1 (llama.cpp, vLLM): ask one at a time */
+        for (int i = p->first; i < p->first + p->count; i++)
+            submit_part(c, i, 1);
+    } else if (!r->ok) {
         record_error(c, r);
     } else {
         int m = r->nchoices < p->count ? r->nchoices : p->count;
@@ -305,7 +311,7 @@ static void submit_part(chat_call *c, int first, int count)
     p->next = c->parts;
     c->parts = p;
     /* llm may call back at once (it could not start): p must be linked first */
-    llm_req *req = llm_submit(c->call.h->llm, c->ep, body.data, body.len, count,
+    llm_req *req = llm_submit(c->call.h->llm, c->ep, c->model, body.data, body.len, count,
                               q->est_tokens_per_sample * count, on_part_done, p);
     buf_free(&body);
     for (chat_part *q2 = c->parts; q2; q2 = q2->next)
@@ -547,6 +553,9 @@ static int l_chat(lua_State *L)
     chat_call *c = call_new(L, &chat_class, sizeof *c, t);
     chatreq_build(L, 1, &c->req);   /* raises on misuse: the collector frees c */
     c->k = c->req.k;
+    lua_getfield(L, 1, "model");    /* a string: chatreq_build checked it */
+    c->model = xstrdup(lua_tostring(L, -1));
+    lua_pop(L, 1);
     c->ep = chat_endpoint(L, h);
     if (c->ep < 0) {
         const char *why = lua_isstring(L, 3) ? lua_tostring(L, 3) : "no endpoint configured";

@@ -42,11 +42,13 @@ static const char *endpoint_opt_str(lua_State *L, int idx, const char *name)
 }
 
 /* core.endpoint(name, {base_url=, key_env=, max_concurrency=, rps=, tpm=,
- * supports_n=, connect_timeout=, timeout=, stall_timeout=, max_retries=}) */
+ * supports_n=, connect_timeout=, timeout=, stall_timeout=, retry_budget=,
+ * max_retries=, ca_file=}) -> id; lua/slmmux/config.lua documents them. */
 static int endpoint_l_endpoint(lua_State *L)
 {
     static const char *const known[] = {"name", "base_url", "key_env", "max_concurrency", "rps",
-        "tpm", "supports_n", "connect_timeout", "timeout", "stall_timeout", "max_retries", NULL};
+        "tpm", "supports_n", "connect_timeout", "timeout", "stall_timeout", "retry_budget",
+        "max_retries", "ca_file", NULL};
     host_t *h = host_get();
     llm_endpoint_cfg c = {0};
     c.name = check_string(L, 1, ENDPOINT_FNAME, "name", NULL);
@@ -55,7 +57,7 @@ static int endpoint_l_endpoint(lua_State *L)
     check_fields(L, 2, ENDPOINT_FNAME, "fields", known);
     c.base_url = endpoint_opt_str(L, 2, "base_url");
     c.key_env = endpoint_opt_str(L, 2, "key_env");
-    c.max_concurrency = endpoint_opt_int(L, 2, "max_concurrency", 64);
+    c.max_concurrency = endpoint_opt_int(L, 2, "max_concurrency", 0);
     c.rps = endpoint_opt_num(L, 2, "rps", 0);
     c.tpm = endpoint_opt_num(L, 2, "tpm", 0);
     lua_getfield(L, 2, "supports_n");
@@ -64,12 +66,41 @@ static int endpoint_l_endpoint(lua_State *L)
     c.connect_timeout_ms = (long)(endpoint_opt_num(L, 2, "connect_timeout", 10) * 1000);
     c.total_timeout_ms = (long)(endpoint_opt_num(L, 2, "timeout", 600) * 1000);
     c.stall_timeout_s = (long)endpoint_opt_num(L, 2, "stall_timeout", 120);
-    c.max_retries = endpoint_opt_int(L, 2, "max_retries", 8);
+    c.retry_budget_ms = endpoint_opt_num(L, 2, "retry_budget", LLM_RETRY_BUDGET_MS / 1000) * 1000;
+    c.max_retries = endpoint_opt_int(L, 2, "max_retries", -1);
+    c.ca_file = endpoint_opt_str(L, 2, "ca_file");
     char err[256];
     int id = llm_endpoint_add(h->llm, &c, err, sizeof err);
     if (id < 0)
         return check_error(L, ENDPOINT_FNAME, "%s", err);
     lua_pushinteger(L, id);
+    return 1;
+}
+
+/* core.endpoint_info(name) -> {base_url=, limit=, start=, adaptive=, local=}
+ * or nil: what a run prints at its start. base_url is the identity (no
+ * credentials). */
+static int endpoint_l_info(lua_State *L)
+{
+    host_t *h = host_get();
+    int id = llm_endpoint_find(h->llm, check_string(L, 1, "mux.endpoint_info", "name", NULL));
+    if (id < 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+    llm_limits lim;
+    llm_endpoint_limits(h->llm, id, &lim);
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, llm_endpoint_base_url(h->llm, id));
+    lua_setfield(L, -2, "base_url");
+    lua_pushinteger(L, lim.limit);
+    lua_setfield(L, -2, "limit");
+    lua_pushinteger(L, lim.start);
+    lua_setfield(L, -2, "start");
+    lua_pushboolean(L, lim.adaptive);
+    lua_setfield(L, -2, "adaptive");
+    lua_pushboolean(L, lim.local);
+    lua_setfield(L, -2, "local");
     return 1;
 }
 
@@ -97,13 +128,15 @@ static int endpoint_l_stats(lua_State *L)
     host_t *h = host_get();
     llm_stats st;
     llm_get_stats(h->llm, &st);
-    lua_createtable(L, 0, 9);
+    lua_createtable(L, 0, 11);
     lua_pushinteger(L, st.requests);          lua_setfield(L, -2, "requests");
     lua_pushinteger(L, st.retries);           lua_setfield(L, -2, "retries");
     lua_pushinteger(L, st.errors);            lua_setfield(L, -2, "errors");
     lua_pushinteger(L, st.in_flight);         lua_setfield(L, -2, "in_flight");
     lua_pushinteger(L, st.queued);            lua_setfield(L, -2, "queued");
     lua_pushinteger(L, st.rate_limited);      lua_setfield(L, -2, "rate_limited");
+    lua_pushinteger(L, st.rate_limit_waiting); lua_setfield(L, -2, "rate_limit_waiting");
+    lua_pushinteger(L, st.backoff);           lua_setfield(L, -2, "backoff");
     lua_pushinteger(L, st.prompt_tokens);     lua_setfield(L, -2, "prompt_tokens");
     lua_pushinteger(L, st.completion_tokens); lua_setfield(L, -2, "completion_tokens");
     lua_pushinteger(L, h->live_tasks);        lua_setfield(L, -2, "tasks");
@@ -112,7 +145,7 @@ static int endpoint_l_stats(lua_State *L)
 
 void endpoint_register(lua_State *L)
 {
-    static const luaL_Reg funcs[] = {{"endpoint", endpoint_l_endpoint},
+    static const luaL_Reg funcs[] = {{"endpoint", endpoint_l_endpoint}, {"endpoint_info", endpoint_l_info},
         {"set_concurrency", endpoint_l_set_limit}, {"set_debug", endpoint_l_set_debug},
         {"set_offline", endpoint_l_set_offline}, {"stats", endpoint_l_stats}, {NULL, NULL}};
     luaL_setfuncs(L, funcs, 0);

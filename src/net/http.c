@@ -18,13 +18,14 @@ struct http {
     http_xfer *xfers;           /* live transfers, so http_free can end them */
     CURL **idle;                /* reset easy handles for reuse: creating one */
     int nidle, idle_cap;        /* per request was the largest malloc cost */
+    http_redact_fn redact;
+    void *redact_ud;
 };
 
 struct http_xfer {
     http_t *h;
     CURL *easy;
-    struct curl_slist *headers; /* must outlive the easy handle's use */
-    char *body;                 /* CURLOPT_POSTFIELDS is not copied: we own it */
+    int special;                /* set options the next use does not reset (CA file, tracing) */
     buf_t reply;
     size_t max_body;
     double retry_after_ms;
@@ -107,10 +108,22 @@ http_t *http_new(loop_t *loop)
      * queue would count queue time against CURLOPT_TIMEOUT. */
     curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
     curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 4096L);
+    /* HTTP/2: as many streams on a connection as the server allows (curl's
+     * own default is 100); the server's SETTINGS still bound it */
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, 1000L);
     return h;
 }
 
-static void easy_release(http_t *h, CURL *e)
+void http_set_redactor(http_t *h, http_redact_fn fn, void *ud)
+{
+    h->redact = fn;
+    h->redact_ud = ud;
+}
+
+/* Every option http_post sets it sets on every use, so a handle goes back
+ * to the pool as it is; only one with options that would outlive their use
+ * (special) is reset. */
+static void easy_release(http_t *h, CURL *e, int special)
 {
     if (h->nidle == h->idle_cap) {
         int cap = h->idle_cap ? h->idle_cap * 2 : 64;
@@ -122,7 +135,8 @@ static void easy_release(http_t *h, CURL *e)
         h->idle = p;
         h->idle_cap = cap;
     }
-    curl_easy_reset(e);
+    if (special)
+        curl_easy_reset(e);
     h->idle[h->nidle++] = e;
 }
 
@@ -139,9 +153,7 @@ static void xfer_free(http_xfer *x)
         x->h->xfers = x->next;
     if (x->next)
         x->next->prev = x->prev;
-    easy_release(x->h, x->easy);
-    curl_slist_free_all(x->headers);
-    free(x->body);
+    easy_release(x->h, x->easy, x->special);
     buf_free(&x->reply);
     free(x);
 }
@@ -258,12 +270,25 @@ static int header_name_is_secret(const char *name, size_t len)
     return 0;
 }
 
+static void debug_line(http_t *h, const char *tag, const char *p, size_t n)
+{
+    if (!h->redact) {
+        fprintf(stderr, "slmmux: http %s %.*s\n", tag, (int)n, p);
+        return;
+    }
+    char *shown = h->redact(p, n, h->redact_ud);
+    fprintf(stderr, "slmmux: http %s %s\n", tag, shown);
+    free(shown);
+}
+
 /* Verbose tracing that can never leak a credential: header lines naming
- * authorization or an API key are replaced before they are printed. */
+ * authorization or an API key are replaced before they are printed, and
+ * every other line goes through the redactor, which knows the secrets by
+ * value (a server may echo a key in any header). */
 static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, void *ud)
 {
     (void)easy;
-    (void)ud;
+    http_xfer *x = ud;
     const char *tag = type == CURLINFO_TEXT ? "*" : type == CURLINFO_HEADER_IN ? "<"
                     : type == CURLINFO_HEADER_OUT ? ">" : NULL;
     if (!tag)
@@ -280,7 +305,7 @@ static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, voi
             if (colon && header_name_is_secret(p, name_len))
                 fprintf(stderr, "slmmux: http %s %.*s: [redacted]\n", tag, (int)name_len, p);
             else
-                fprintf(stderr, "slmmux: http %s %.*s\n", tag, (int)n, p);
+                debug_line(x->h, tag, p, n);
         }
         p = nl ? nl + 1 : end;
     }
@@ -296,17 +321,9 @@ http_xfer *http_post(http_t *h, const char *url, const struct curl_slist *header
         return NULL;
     x->h = h;
     x->easy = easy_get(h);
-    x->body = malloc(body_len + 1);
-    if (!x->easy || !x->body)
+    if (!x->easy)
         goto fail;
-    memcpy(x->body, body, body_len);
-    x->body[body_len] = '\0';
-    for (const struct curl_slist *s = headers; s; s = s->next) {
-        struct curl_slist *n = curl_slist_append(x->headers, s->data);
-        if (!n)
-            goto fail;
-        x->headers = n;
-    }
+    x->special = o->ca_file || o->debug;
     x->max_body = o->max_body ? o->max_body : (size_t)64 << 20;
     x->retry_after_ms = -1;
     x->should_retry = -1;
@@ -317,9 +334,9 @@ http_xfer *http_post(http_t *h, const char *url, const struct curl_slist *header
     CURL *e = x->easy;
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
@@ -330,15 +347,19 @@ http_xfer *http_post(http_t *h, const char *url, const struct curl_slist *header
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);   /* never resend a key elsewhere */
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  /* gzip when the server offers */
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* over TLS (where HTTP/2 is offered), wait for a connection being set
+     * up to multiplex over it rather than open one per request; over plain
+     * http:// there is no HTTP/2 to wait for, and waiting would serialise */
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, strncasecmp(url, "https:", 6) == 0 ? 1L : 0L);
+    if (o->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000L);
-    if (o->total_timeout_ms > 0)
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->total_timeout_ms);
-    if (o->stall_timeout_s > 0) {
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, o->stall_timeout_s);
-    }
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->total_timeout_ms > 0 ? o->total_timeout_ms : 0L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, o->stall_timeout_s > 0 ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, o->stall_timeout_s > 0 ? o->stall_timeout_s : 0L);
     if (o->debug) {
         curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, debug_cb);
+        curl_easy_setopt(e, CURLOPT_DEBUGDATA, x);
         curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
     }
     if (curl_multi_add_handle(h->multi, e) != CURLM_OK)
@@ -351,9 +372,7 @@ http_xfer *http_post(http_t *h, const char *url, const struct curl_slist *header
     return x;
 fail:
     if (x->easy)
-        easy_release(h, x->easy);
-    curl_slist_free_all(x->headers);
-    free(x->body);
+        easy_release(h, x->easy, 1);
     free(x);
     return NULL;
 }

@@ -17,6 +17,7 @@ typedef struct http_opts {
     long total_timeout_ms;
     long stall_timeout_s;       /* abort when no byte arrives for this long */
     size_t max_body;            /* abort replies larger than this */
+    const char *ca_file;        /* PEM bundle to verify the server with, or NULL: the system's */
     int debug;                  /* trace to stderr, credentials redacted */
 } http_opts;
 
@@ -39,8 +40,16 @@ typedef void (*http_done_fn)(const http_result *res, void *ud);
 http_t *http_new(loop_t *loop);
 void http_free(http_t *h);          /* aborts transfers without calling back */
 
-/* Start a POST. headers and body are copied. Returns NULL if curl refused
- * (out of memory); the callback then never runs. */
+/* The function every trace line goes through before it is printed (by
+ * value: secrets a header name does not announce). It returns a string the
+ * caller frees. Without one, lines are filtered by header name only. */
+typedef char *(*http_redact_fn)(const char *line, size_t len, void *ud);
+void http_set_redactor(http_t *h, http_redact_fn fn, void *ud);
+
+/* Start a POST. headers and body are not copied (a copy per request was a
+ * measurable share of the client's CPU): they must stay valid until the
+ * callback has run or the transfer is cancelled. Returns NULL if curl
+ * refused (out of memory); the callback then never runs. */
 http_xfer *http_post(http_t *h, const char *url, const struct curl_slist *headers,
                      const char *body, size_t body_len, const http_opts *opts,
                      http_done_fn done, void *ud);

@@ -14,6 +14,7 @@
 #include "base/buf.h"
 #include "base/oom.h"
 #include "net/json.h"
+#include "net/redact.h"
 
 /* The bytes of a message being built are few next to the reply they come
  * from: failing to hold them is out of memory for good. */
@@ -57,28 +58,28 @@ struct curl_slist *openai_headers(const char *key)
 
 char *openai_redact(const char *msg, size_t len, const char *key)
 {
-    buf_t out = BUF_INIT;
-    size_t klen = key ? strlen(key) : 0;
-    for (size_t i = 0; i < len;) {
-        if (klen >= 4 && i + klen <= len && memcmp(msg + i, key, klen) == 0) {
-            openai_puts(&out, "[redacted]");
-            i += klen;
-            continue;
-        }
-        /* key-shaped words: sk-..., and the word after Bearer */
-        int bearer = i + 7 <= len && strncmp(msg + i, "Bearer ", 7) == 0;
-        int sk = i + 3 <= len && strncmp(msg + i, "sk-", 3) == 0 &&
-                 (i == 0 || !isalnum((unsigned char)msg[i - 1]));
-        if (bearer || sk) {
-            openai_puts(&out, bearer ? "Bearer [redacted]" : "sk-[redacted]");
-            i += bearer ? 7 : 3;
-            while (i < len && !isspace((unsigned char)msg[i]) && msg[i] != '"' && msg[i] != ',')
-                i++;
-            continue;
-        }
-        openai_put(&out, msg + i++, 1);
-    }
-    return openai_steal(&out);
+    const char *secrets[1] = {key};
+    return redact_text(msg, len, secrets, 1);
+}
+
+int openai_rejects_n(long status, const char *message)
+{
+    static const char *const words[] = {"only one completion choice", "n must be 1",
+        "'n' must be 1", "n > 1 is not supported", "n>1 is not supported", "n is not supported",
+        "multiple choices are not supported", "unsupported parameter: 'n'", "unsupported param: n"};
+    if (!message || !(status == 400 || status == 422 || status == 500 || status == 501))
+        return 0;
+    char low[512];
+    size_t n = strlen(message);
+    if (n >= sizeof low)
+        n = sizeof low - 1;
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)tolower((unsigned char)message[i]);
+    low[n] = '\0';
+    for (size_t w = 0; w < sizeof words / sizeof *words; w++)
+        if (strstr(low, words[w]))
+            return 1;
+    return 0;
 }
 
 /* ---- replies ----------------------------------------------------------- */
@@ -123,9 +124,19 @@ static int openai_error_object(const json_value *root, llm_result *r, int *retry
     long code_n = code && code->type == JSON_NUMBER ? (long)code->number : 0;
     int quota = (type && strstr(type, "insufficient_quota")) ||
                 (code_s && strstr(code_s, "insufficient_quota"));
-    if (type) {
-        openai_puts(&msg, " (type ");
-        openai_puts(&msg, type);
+    /* the code, when it is a word: insufficient_quota, rate_limit_exceeded,
+     * model_not_found say more than a bare "error" (a numeric code repeats
+     * the status) */
+    if (type || code_s) {
+        openai_puts(&msg, " (");
+        if (type) {
+            openai_puts(&msg, "type ");
+            openai_puts(&msg, type);
+        }
+        if (code_s && !(type && strcmp(type, code_s) == 0)) {
+            openai_puts(&msg, type ? ", code " : "code ");
+            openai_puts(&msg, code_s);
+        }
         openai_puts(&msg, ")");
     }
     r->ok = 0;

@@ -42,6 +42,13 @@ int openai_parse_reply(const char *body, size_t len, llm_result *r, int *retryab
  * OpenAI clients do (408, 409, 429, 5xx), never for a quota. */
 void openai_parse_error(long status, const char *body, size_t len, llm_result *r, int *retryable);
 
+/* 1 when an error reply (status, message as openai_parse_error or
+ * openai_parse_reply made it) says the server takes no n > 1: llama.cpp's
+ * "Only one completion choice is allowed" (a 500, or a 400 in later
+ * versions), vLLM's "n must be 1 when using greedy sampling", and the like.
+ * Only a request that asked for n > 1 should be judged by it. */
+int openai_rejects_n(long status, const char *message);
+
 /* msg[0..len) with secrets removed: the given key (when at least 4 bytes)
  * and anything shaped like an API key ("sk-..." starting a word, the word
  * after "Bearer "). NUL-terminated, never NULL; the caller frees. */

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Benchmark of the host's HTTP path (issue: the slmmux host, part 7).
-# N requests at concurrency C against the loopback fake server with a fixed
+# Benchmark of the host's HTTP path (issues: the slmmux host, part 7; real
+# endpoints and real scale, part 1). N requests with C in flight
+# (max_concurrency = C) against the loopback fake server with a fixed
 # latency; reports wall time against the latency-bound ideal
-# ceil(N/C) x latency, req/s, client CPU per request and peak RSS.
+# ceil(N/C) x latency (target 1.3x), req/s, client CPU per request (from the
+# client's rusage, startup included) and peak RSS (target 256 MB at 2,000).
 # Medians of RUNS runs (the machine is shared and noisy).
 set -eu
 cd "$(dirname "$0")/../.."
@@ -50,4 +52,5 @@ PY
 
 [ -n "${NO_MAKE:-}" ] || make -s slmmux build/fakeserver
 bench 3000 256 50
+bench 3000 1000 50
 bench 20000 2000 200

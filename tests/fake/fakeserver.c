@@ -203,9 +203,10 @@ typedef struct {
     long long big_body_bytes;       /* -1: none */
     int invalid_utf8, reset, empty_reply, hang;
     long drip_ms, drip_bytes;
+    long truncate;                  /* -1: whole; else send this many bytes, then close */
 } step_t;
 
-static const step_t step_default = {200, -1, NULL, NULL, 0, NULL, 0, 0, NULL, 0, -1, 0, 0, 0, 0, 0, 8};
+static const step_t step_default = {200, -1, NULL, NULL, 0, NULL, 0, 0, NULL, 0, -1, 0, 0, 0, 0, 0, 8, -1};
 
 typedef struct {
     const char *model;              /* NULL: any */
@@ -214,6 +215,12 @@ typedef struct {
     step_t *steps;
     size_t nsteps, pos;
     step_t then;
+    /* "limit": requests over it get limit_status instead of a step */
+    double limit_rps, limit_burst, tokens;
+    uint64_t refilled_ms;
+    long limit_concurrency, in_flight;
+    int limit_status, limit_retry;  /* retry: 0 none, 1 Retry-After (s), 2 retry-after-ms */
+    uint64_t limited;               /* requests it refused */
 } rule_t;
 
 typedef struct {
@@ -279,6 +286,8 @@ static int step_parse(const json_value *o, step_t *st, char *err, size_t errlen,
             if ((ok = is_int(f, 1, 3600000))) st->drip_ms = (long)f->number;
         } else if (!strcmp(k, "drip_bytes")) {
             if ((ok = is_int(f, 1, 1 << 20))) st->drip_bytes = (long)f->number;
+        } else if (!strcmp(k, "truncate")) {
+            if ((ok = is_int(f, 0, 1 << 30))) st->truncate = (long)f->number;
         } else {
             int *flag = !strcmp(k, "content_null") ? &st->content_null
                       : !strcmp(k, "invalid_utf8") ? &st->invalid_utf8
@@ -296,6 +305,48 @@ static int step_parse(const json_value *o, step_t *st, char *err, size_t errlen,
             return -1;
         }
     }
+    return 0;
+}
+
+/* A rule's "limit": {"rps": R [, "burst": B]} or {"concurrency": C}, with
+ * "status" (default 429) and "retry_after": "s" (default), "ms" or "none". */
+static int limit_parse(const json_value *o, rule_t *ru, char *err, size_t errlen, const char *where)
+{
+    ru->limit_status = 429;
+    ru->limit_retry = 1;
+    if (o->type != JSON_OBJECT) {
+        snprintf(err, errlen, "%s: limit must be an object", where);
+        return -1;
+    }
+    for (const json_value *f = o->child; f; f = f->next) {
+        int ok;
+        if (!strcmp(f->key, "rps")) {
+            if ((ok = f->type == JSON_NUMBER && f->number > 0)) ru->limit_rps = f->number;
+        } else if (!strcmp(f->key, "burst")) {
+            if ((ok = f->type == JSON_NUMBER && f->number >= 1)) ru->limit_burst = f->number;
+        } else if (!strcmp(f->key, "concurrency")) {
+            if ((ok = is_int(f, 1, 1e9))) ru->limit_concurrency = (long)f->number;
+        } else if (!strcmp(f->key, "status")) {
+            if ((ok = is_int(f, 400, 599))) ru->limit_status = (int)f->number;
+        } else if (!strcmp(f->key, "retry_after")) {
+            ok = f->type == JSON_STRING && (!strcmp(f->str, "s") || !strcmp(f->str, "ms") || !strcmp(f->str, "none"));
+            if (ok) ru->limit_retry = !strcmp(f->str, "s") ? 1 : !strcmp(f->str, "ms") ? 2 : 0;
+        } else {
+            snprintf(err, errlen, "%s: unknown limit field '%s'", where, f->key);
+            return -1;
+        }
+        if (!ok) {
+            snprintf(err, errlen, "%s: bad value for limit field '%s'", where, f->key);
+            return -1;
+        }
+    }
+    if ((ru->limit_rps > 0) == (ru->limit_concurrency > 0)) {
+        snprintf(err, errlen, "%s: limit needs one of rps or concurrency", where);
+        return -1;
+    }
+    if (!ru->limit_burst)
+        ru->limit_burst = ru->limit_rps < 1 ? 1 : ru->limit_rps;
+    ru->tokens = ru->limit_burst;
     return 0;
 }
 
@@ -351,6 +402,9 @@ static int script_load(script_t *s, const char *text, size_t len, char *err, siz
                     if (step_parse(st, &ru->steps[ru->nsteps++], err, errlen, w2) < 0)
                         goto fail;
                 }
+            } else if (!strcmp(f->key, "limit")) {
+                if (limit_parse(f, ru, err, errlen, where) < 0)
+                    goto fail;
             } else if (!strcmp(f->key, "then")) {
                 char w2[96];
                 snprintf(w2, sizeof w2, "%s then", where);
@@ -416,7 +470,7 @@ static void stats_clear(stats_t *s)
 /* ---- connections ----------------------------------------------------- */
 
 enum { ST_IDLE, ST_WAIT, ST_DRIP, ST_HANG, ST_CLOSING };
-enum { ACT_SEND, ACT_RESET, ACT_EMPTY, ACT_DRIP };
+enum { ACT_SEND, ACT_RESET, ACT_EMPTY, ACT_DRIP, ACT_TRUNC };
 
 typedef struct conn {
     int fd;
@@ -429,7 +483,9 @@ typedef struct conn {
     size_t out_off;
     buf_t pend;                     /* a delayed or dripped response */
     size_t pend_off;
-    long drip_ms, drip_bytes;
+    long drip_ms, drip_bytes, truncate;
+    long limit_rule;                /* 1 + the rule whose in_flight counts this reply, or 0 */
+    uint64_t limit_gen;
 } conn_t;
 
 typedef struct {
@@ -447,7 +503,15 @@ typedef struct {
     uint64_t completion_id, log_seq, choice_count;
     uint64_t total_requests;        /* for --max-requests; /_reset does not zero it */
     buf_t scratch, body, contents, line;
+    int mimic;                      /* --mimic: MIMIC_* */
+    uint64_t script_gen;            /* bumped when /_script replaces the rules */
 } server_t;
+
+enum { MIMIC_NONE, MIMIC_OPENAI, MIMIC_VLLM, MIMIC_LLAMACPP, MIMIC_LLAMACPP400, MIMIC_OLLAMA, MIMIC_TOGETHER };
+
+static void limit_release(server_t *S, conn_t *c);
+static void conn_truncate(conn_t *c);
+static int simple_reply(server_t *S, conn_t *c, int status, const buf_t *body);
 
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
@@ -465,6 +529,7 @@ static void conn_events(server_t *S, conn_t *c)
 /* how: 0 = ordinary close, 1 = reset (RST, no FIN) */
 static void conn_close(server_t *S, conn_t *c, int reset)
 {
+    limit_release(S, c);
     if (reset) {
         struct linger lg = {1, 0};
         setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -710,7 +775,8 @@ static int chat_read(server_t *S, const json_value *root, chat_req *q, char *err
     return 0;
 }
 
-static const step_t *chat_step(server_t *S, const chat_req *q)
+/* The first rule that serves q, or NULL. */
+static rule_t *chat_rule(server_t *S, const chat_req *q)
 {
     for (size_t i = 0; i < S->script.nrules; i++) {
         rule_t *r = &S->script.rules[i];
@@ -719,9 +785,17 @@ static const step_t *chat_step(server_t *S, const chat_req *q)
         if (r->contains && r->contains_len &&
             !memmem(S->contents.data ? S->contents.data : "", S->contents.len, r->contains, r->contains_len))
             continue;
-        return r->pos < r->nsteps ? &r->steps[r->pos++] : &r->then;
+        return r;
     }
-    return &step_default;
+    return NULL;
+}
+
+static const step_t *chat_step(server_t *S, const chat_req *q)
+{
+    rule_t *r = chat_rule(S, q);
+    if (!r)
+        return &step_default;
+    return r->pos < r->nsteps ? &r->steps[r->pos++] : &r->then;
 }
 
 /* OpenAI's "logprobs":{"content":[...]} of a choice's content: tokens of
@@ -871,21 +945,27 @@ static int conn_respond(server_t *S, conn_t *c, const step_t *st, int status, co
         c->state = ST_HANG;
         return 0;
     }
-    c->action = st->reset ? ACT_RESET : st->empty_reply ? ACT_EMPTY : st->drip_ms ? ACT_DRIP : ACT_SEND;
+    c->action = st->reset ? ACT_RESET : st->empty_reply ? ACT_EMPTY : st->drip_ms ? ACT_DRIP
+              : st->truncate >= 0 ? ACT_TRUNC : ACT_SEND;
     if (c->action == ACT_SEND && latency <= 0) {
         http_response(&c->out, status, st->headers, c->close_after, body->data, body->len);
         if (c->close_after)
             c->state = ST_CLOSING;
         return 0;
     }
-    if (c->action == ACT_SEND || c->action == ACT_DRIP) {
+    if (c->action == ACT_SEND || c->action == ACT_DRIP || c->action == ACT_TRUNC) {
         buf_reset(&c->pend);
         c->pend_off = 0;
         http_response(&c->pend, status, st->headers, c->close_after, body->data, body->len);
         c->drip_ms = st->drip_ms;
         c->drip_bytes = st->drip_bytes;
+        c->truncate = st->truncate;
     }
     c->state = ST_WAIT;
+    if (latency <= 0 && c->action == ACT_TRUNC) {
+        conn_truncate(c);   /* the caller's conn_drive sends it and closes */
+        return 0;
+    }
     if (latency <= 0 && c->action != ACT_DRIP) {
         /* a reset or empty reply without latency happens now */
         conn_close(S, c, c->action == ACT_RESET);
@@ -896,6 +976,191 @@ static int conn_respond(server_t *S, conn_t *c, const step_t *st, int status, co
         return -1;
     }
     return 0;
+}
+
+/* ---- imitations of real servers (--mimic) and rate limits (rule "limit") ----
+ * Each wording below is the server's own, as its source or documentation
+ * shows it, so the client's recognition is tested against what it will meet. */
+
+static const char *const mimic_names[] = {"", "openai", "vllm", "llamacpp", "llamacpp400", "ollama", "together"};
+
+static int mimic_v1_only(const server_t *S)
+{
+    return S->mimic && S->mimic != MIMIC_LLAMACPP && S->mimic != MIMIC_LLAMACPP400;
+}
+
+/* An error body in the server's shape (message NULL: a generic one for status). */
+static void mimic_error_body(server_t *S, buf_t *b, int status, const char *message)
+{
+    char msg[160];
+    if (!message) {
+        snprintf(msg, sizeof msg, "fake %s error %d", S->mimic ? mimic_names[S->mimic] : "server", status);
+        message = msg;
+    }
+    buf_reset(b);
+    switch (S->mimic) {
+    case MIMIC_VLLM:     /* {"object":"error","message","type","param","code"} */
+        buf_puts(b, "{\"object\":\"error\",\"message\":");
+        json_write_string(b, message, strlen(message));
+        buf_printf(b, ",\"type\":\"%s\",\"param\":null,\"code\":%d}",
+                   status == 400 ? "BadRequestError" : status == 404 ? "NotFoundError" : "InternalServerError", status);
+        return;
+    case MIMIC_LLAMACPP: case MIMIC_LLAMACPP400:     /* {"error":{"code","message","type"}} */
+        buf_printf(b, "{\"error\":{\"code\":%d,\"message\":", status);
+        json_write_string(b, message, strlen(message));
+        buf_printf(b, ",\"type\":\"%s\"}}", status >= 500 ? "server_error"
+                   : status == 503 ? "unavailable_error" : "invalid_request_error");
+        return;
+    case MIMIC_OLLAMA:   /* {"error":"text"} */
+        buf_puts(b, "{\"error\":");
+        json_write_string(b, message, strlen(message));
+        buf_putc(b, '}');
+        return;
+    default:
+        if (message == msg)
+            default_error_body(b, status);
+        else
+            error_body(b, message, status >= 500 ? "server_error" : "invalid_request_error", NULL);
+    }
+}
+
+/* A path other than the chat path: each server's own 404. */
+static int mimic_not_found(server_t *S, conn_t *c, const char *method, size_t ml, const char *path, size_t pl)
+{
+    buf_reset(&S->body);
+    if (S->mimic == MIMIC_VLLM)                 /* FastAPI */
+        buf_puts(&S->body, "{\"detail\":\"Not Found\"}");
+    else if (S->mimic == MIMIC_OLLAMA)          /* Go's net/http, as text */
+        buf_puts(&S->body, "404 page not found");
+    else if (S->mimic == MIMIC_LLAMACPP || S->mimic == MIMIC_LLAMACPP400)
+        buf_puts(&S->body, "{\"error\":{\"code\":404,\"message\":\"File Not Found\",\"type\":\"not_found_error\"}}");
+    else {
+        char m[300];
+        snprintf(m, sizeof m, "Invalid URL (%.*s %.*s)", (int)ml, method, (int)pl, path);
+        error_body(&S->body, m, "invalid_request_error", NULL);
+    }
+    return simple_reply(S, c, 404, &S->body);
+}
+
+/* The number q asks for in "temperature" (vLLM's default 1 when absent). */
+static double mimic_temperature(const json_value *root)
+{
+    const json_value *t = json_get(root, "temperature");
+    return t && t->type == JSON_NUMBER ? t->number : 1.0;
+}
+
+/* Refuse what the imitated server refuses, or change what it ignores;
+ * 1 when a response was queued (-1: c closed), 0 to go on. */
+static int mimic_refuse(server_t *S, conn_t *c, const json_value *root, const chat_req *q)
+{
+    const char *refusal = NULL;
+    int status = 400;
+    if ((S->mimic == MIMIC_LLAMACPP || S->mimic == MIMIC_LLAMACPP400) && q->n != 1) {
+        /* a std::runtime_error, so a 500, in the versions that say it this way */
+        refusal = S->mimic == MIMIC_LLAMACPP ? "Only one completion choice is allowed"
+                                             : "Illegal param: only one completion choice is allowed";
+        status = S->mimic == MIMIC_LLAMACPP ? 500 : 400;
+    } else if (S->mimic == MIMIC_VLLM && q->n > 1 && mimic_temperature(root) < 1e-5) {
+        refusal = "n must be 1 when using greedy sampling, got 3.";
+    }
+    if (!refusal)
+        return 0;
+    char m[96];
+    if (S->mimic == MIMIC_VLLM) {
+        snprintf(m, sizeof m, "n must be 1 when using greedy sampling, got %d.", q->n);
+        refusal = m;
+    }
+    S->stats.by_status[status]++;
+    chat_log(S, q, NULL, status);
+    mimic_error_body(S, &S->body, status, refusal);
+    return conn_respond(S, c, &step_default, status, &S->body, 0) < 0 ? -1 : 1;
+}
+
+/* What the imitated server ignores, once the request is logged as asked. */
+static void mimic_ignore(const server_t *S, chat_req *q)
+{
+    if (S->mimic == MIMIC_OLLAMA)
+        q->n = 1;       /* Ollama's OpenAI layer answers one choice, whatever n says */
+}
+
+/* A rule's limit: over it, q gets the limit's status (1; -1 if c closed)
+ * with a Retry-After for the next free token, in the server's shape. */
+static int limit_refuse(server_t *S, conn_t *c, const chat_req *q)
+{
+    rule_t *r = chat_rule(S, q);
+    if (!r || !r->limit_status)
+        return 0;
+    double wait_ms = 0;
+    if (r->limit_rps > 0) {
+        uint64_t now = now_ms();
+        if (r->refilled_ms)
+            r->tokens = fmin(r->limit_burst, r->tokens + (double)(now - r->refilled_ms) * r->limit_rps / 1000.0);
+        r->refilled_ms = now;
+        if (r->tokens >= 1) {
+            r->tokens -= 1;
+            return 0;
+        }
+        wait_ms = (1 - r->tokens) * 1000.0 / r->limit_rps;
+    } else if (r->in_flight < r->limit_concurrency) {
+        return 0;
+    } else {
+        wait_ms = 1000;
+    }
+    r->limited++;
+    int status = r->limit_status;
+    S->stats.by_status[status]++;
+    chat_log(S, q, NULL, status);
+    char m[300];
+    if (S->mimic == MIMIC_OLLAMA && status == 503)
+        snprintf(m, sizeof m, "server busy, please try again.  maximum pending requests exceeded");
+    else if (status == 503)
+        snprintf(m, sizeof m, "The server is overloaded or not ready yet.");
+    else
+        snprintf(m, sizeof m, "Rate limit reached for %.*s (fake %s): limit %g requests per second. "
+                 "Please try again in %.0fms.", (int)q->model_len, q->model,
+                 S->mimic ? mimic_names[S->mimic] : "server", r->limit_rps ? r->limit_rps : (double)r->limit_concurrency, wait_ms);
+    buf_reset(&S->body);
+    if (S->mimic == MIMIC_NONE || S->mimic == MIMIC_OPENAI || S->mimic == MIMIC_TOGETHER) {
+        buf_puts(&S->body, "{\"error\":{\"message\":");
+        json_write_string(&S->body, m, strlen(m));
+        buf_puts(&S->body, status == 429 ? ",\"type\":\"requests\",\"param\":null,\"code\":\"rate_limit_exceeded\"}}"
+                                         : ",\"type\":\"server_error\",\"param\":null,\"code\":null}}");
+    } else {
+        mimic_error_body(S, &S->body, status, m);
+    }
+    char header[64];
+    if (r->limit_retry == 1)
+        snprintf(header, sizeof header, "{\"retry-after\":\"%.0f\"}", ceil(wait_ms / 1000.0));
+    else if (r->limit_retry == 2)
+        snprintf(header, sizeof header, "{\"retry-after-ms\":\"%.0f\"}", ceil(wait_ms));
+    else
+        snprintf(header, sizeof header, "{}");
+    char jerr[64];
+    json_doc *hd = json_parse(header, strlen(header), jerr, sizeof jerr);
+    step_t st = step_default;
+    st.headers = hd ? json_root(hd) : NULL;
+    int rc = conn_respond(S, c, &st, status, &S->body, 0);
+    json_free(hd);
+    return rc < 0 ? -1 : 1;
+}
+
+/* A reply of a concurrency-limited rule counts against it until it is sent. */
+static void limit_hold(server_t *S, conn_t *c, rule_t *r)
+{
+    if (!r || !r->limit_concurrency)
+        return;
+    r->in_flight++;
+    c->limit_rule = (long)(r - S->script.rules) + 1;
+    c->limit_gen = S->script_gen;
+}
+
+static void limit_release(server_t *S, conn_t *c)
+{
+    if (!c->limit_rule)
+        return;
+    if (c->limit_gen == S->script_gen && (size_t)c->limit_rule <= S->script.nrules)
+        S->script.rules[c->limit_rule - 1].in_flight--;
+    c->limit_rule = 0;
 }
 
 static int chat_handle(server_t *S, conn_t *c, const char *auth, size_t auth_len, const char *body, size_t len)
@@ -922,6 +1187,13 @@ static int chat_handle(server_t *S, conn_t *c, const char *auth, size_t auth_len
         error_body(&S->body, err, "invalid_request_error", NULL);
         return conn_respond(S, c, &step_default, 400, &S->body, 0);
     }
+    int refused = mimic_refuse(S, c, json_root(doc), &q);
+    if (!refused)
+        refused = limit_refuse(S, c, &q);
+    if (refused) {
+        json_free(doc);
+        return refused < 0 ? -1 : 0;
+    }
     const step_t *st = chat_step(S, &q);
     stats_model(&S->stats, q.model, q.model_len);
     if (st->reset) S->stats.resets++;
@@ -929,6 +1201,7 @@ static int chat_handle(server_t *S, conn_t *c, const char *auth, size_t auth_len
     else if (st->hang) S->stats.hangs++;
     else S->stats.by_status[st->status]++;
     chat_log(S, &q, st, st->status);
+    mimic_ignore(S, &q);
     if (st->body) {
         buf_reset(&S->body);
         buf_append(&S->body, st->body, st->body_len);
@@ -936,10 +1209,14 @@ static int chat_handle(server_t *S, conn_t *c, const char *auth, size_t auth_len
         chat_reply(S, &S->body, &q, st);
         S->stats.choices += (uint64_t)q.n;
     } else {
-        default_error_body(&S->body, st->status);
+        mimic_error_body(S, &S->body, st->status, NULL);
     }
+    rule_t *held = chat_rule(S, &q);      /* q points into doc */
     json_free(doc);
-    return conn_respond(S, c, st, st->status, &S->body, st->latency_ms >= 0 ? st->latency_ms : S->latency_ms);
+    int rc = conn_respond(S, c, st, st->status, &S->body, st->latency_ms >= 0 ? st->latency_ms : S->latency_ms);
+    if (rc == 0 && (c->state == ST_WAIT || c->state == ST_HANG))
+        limit_hold(S, c, held);
+    return rc;
 }
 
 static void stats_json(server_t *S, buf_t *b)
@@ -997,7 +1274,7 @@ static int route(server_t *S, conn_t *c, const char *method, size_t ml, const ch
         pl = (size_t)(q - path);
 #define PATH(lit) (pl == sizeof(lit) - 1 && memcmp(path, lit, pl) == 0)
 #define METHOD(lit) (ml == sizeof(lit) - 1 && memcmp(method, lit, ml) == 0)
-    if (PATH("/v1/chat/completions") || PATH("/chat/completions")) {
+    if (PATH("/v1/chat/completions") || (PATH("/chat/completions") && !mimic_v1_only(S))) {
         if (!METHOD("POST"))
             return simple_error(S, c, 405, "Use POST for chat completions.", 0);
         return chat_handle(S, c, auth, al, body, bl);
@@ -1018,12 +1295,15 @@ static int route(server_t *S, conn_t *c, const char *method, size_t ml, const ch
         char err[256];
         if (script_load(&S->script, body, bl, err, sizeof err) < 0)
             return simple_error(S, c, 400, err, 0);
+        S->script_gen++;
         buf_reset(&S->body);
         buf_printf(&S->body, "{\"ok\":true,\"rules\":%zu}", S->script.nrules);
         return simple_reply(S, c, 200, &S->body);
     }
 #undef PATH
 #undef METHOD
+    if (S->mimic)
+        return mimic_not_found(S, c, method, ml, path, pl);
     return simple_error(S, c, 404, "Unknown endpoint (fake server).", 0);
 }
 
@@ -1179,8 +1459,25 @@ static int conn_drive(server_t *S, conn_t *c)
     }
 }
 
+/* The first c->truncate bytes of the pending response, then a clean close:
+ * a reply cut short (curl error 18; behind nginx over HTTP/2, a stream reset). */
+static void conn_truncate(conn_t *c)
+{
+    size_t n = (size_t)c->truncate < c->pend.len ? (size_t)c->truncate : c->pend.len;
+    buf_append(&c->out, c->pend.data, n);
+    buf_free(&c->pend);
+    c->state = ST_CLOSING;
+}
+
 static void conn_on_timer(server_t *S, conn_t *c)
 {
+    if (c->state == ST_WAIT)
+        limit_release(S, c);
+    if (c->state == ST_WAIT && c->action == ACT_TRUNC) {
+        conn_truncate(c);
+        conn_drive(S, c);
+        return;
+    }
     if (c->state == ST_WAIT) {
         if (c->action == ACT_RESET || c->action == ACT_EMPTY) {
             conn_close(S, c, c->action == ACT_RESET);
@@ -1398,7 +1695,8 @@ static int read_file(const char *path, buf_t *b)
 static void usage(void)
 {
     fprintf(stderr, "usage: fakeserver [--port N] [--latency-ms MS] [--script FILE] [--log FILE]\n"
-                    "                  [--max-seconds S] [--max-requests N] [--require-key KEY]\n");
+                    "                  [--max-seconds S] [--max-requests N] [--require-key KEY]\n"
+                    "                  [--mimic openai|vllm|llamacpp|llamacpp400|ollama|together]\n");
     exit(2);
 }
 
@@ -1410,6 +1708,15 @@ static long long num_arg(const char *s, long long lo, long long hi)
     if (errno || end == s || *end || x < lo || x > hi)
         usage();
     return x;
+}
+
+static int mimic_arg(const char *name)
+{
+    for (int m = MIMIC_OPENAI; m <= MIMIC_TOGETHER; m++)
+        if (!strcmp(name, mimic_names[m]))
+            return m;
+    usage();
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -1429,6 +1736,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--max-seconds")) max_seconds = (long)num_arg(argv[++i], 1, 86400 * 7);
         else if (!strcmp(a, "--max-requests")) S.max_requests = (uint64_t)num_arg(argv[++i], 1, 1LL << 50);
         else if (!strcmp(a, "--require-key")) S.require_key = argv[++i];
+        else if (!strcmp(a, "--mimic")) S.mimic = mimic_arg(argv[++i]);
         else usage();
     }
     if (script_path) {

@@ -210,6 +210,45 @@ CODE=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer sk-right
     -d '{"model":"m","messages":[{"role":"user","content":"x"}]}')
 ok "auth: right key 200" "$([ "$CODE" = 200 ]; echo $?)"
 
+# --- imitations (--mimic), limits, truncated replies ---
+start --mimic llamacpp
+chat m "x" ',"n":2'
+ok "mimic llamacpp: n=2 is a 500" "$([ "$CODE" = 500 ]; echo $?)"
+check "mimic llamacpp: its wording" grep -q '"message":"Only one completion choice is allowed","type":"server_error"' "$TMP/body"
+stop
+start --mimic vllm
+chat m "x" ',"n":3,"temperature":0'
+ok "mimic vllm: greedy n=3 is a 400" "$([ "$CODE" = 400 ]; echo $?)"
+check "mimic vllm: object:error shape" grep -q '"object":"error","message":"n must be 1 when using greedy sampling, got 3."' "$TMP/body"
+chat m "x" ',"n":3,"temperature":0.5'
+ok "mimic vllm: sampled n=3 is fine" "$([ "$CODE" = 200 ]; echo $?)"
+CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' "$URL/chat/completions" -d '{"model":"m","messages":[]}')
+ok "mimic vllm: no /v1, 404 detail" "$([ "$CODE" = 404 ] && grep -q '"detail":"Not Found"' "$TMP/body"; echo $?)"
+stop
+start --mimic ollama
+chat m "x" ',"n":3'
+check "mimic ollama: n ignored, one choice" py "import json; assert len(json.load(open('$TMP/body'))['choices']) == 1"
+stop
+cat > "$TMP/limit.json" <<'JSON'
+{"rules":[{"model":"r","limit":{"rps":1,"retry_after":"ms"}},
+          {"model":"c","limit":{"concurrency":1,"status":503},"then":{"latency_ms":400}},
+          {"model":"t","then":{"truncate":100}}]}
+JSON
+start --script "$TMP/limit.json"
+chat r "x"; chat r "x"
+ok "limit rps: the second is a 429" "$([ "$CODE" = 429 ]; echo $?)"
+check "limit rps: retry-after-ms" grep -qi '^retry-after-ms: [0-9]' "$TMP/hdr"
+check "limit rps: rate_limit_exceeded" grep -q '"code":"rate_limit_exceeded"' "$TMP/body"
+(chat c "slow") & sleep 0.15
+chat c "x"
+ok "limit concurrency: a second while one is pending is a 503" "$([ "$CODE" = 503 ]; echo $?)"
+wait $!
+chat c "x"
+ok "limit concurrency: free again once answered" "$([ "$CODE" = 200 ]; echo $?)"
+chat t "x"
+ok "truncate: curl sees a partial reply" "$([ "$RC" = 18 ]; echo $?)"
+stop
+
 # --- it never outlives a test ---
 t0=$(date +%s%N)
 stop

@@ -20,7 +20,7 @@ end
 local function run_case(c, i)
   local script = type(c.script) == "function" and c.script() or c.script
   local server = fake.start{ script = { rules = script } }
-  local ep = { base_url = server.url, max_retries = 3, timeout = 10, stall_timeout = 5,
+  local ep = { base_url = server.url, retry_budget = 20, timeout = 10, stall_timeout = 5,
                connect_timeout = 2 }
   for k, v in pairs(c.endpoint_opts or {}) do ep[k] = v end
   local ep_name = "case" .. i
@@ -127,16 +127,29 @@ case("without retry-after, backoff grows between attempts", { { model = "*", ste
   assert(dt >= 1.1, "waited only " .. dt)
 end)
 
-case("a 429 slows the whole endpoint, not only its request", { { model = "first", steps = {
+case("a 429's Retry-After holds its model's new requests, not another model's", { { model = "first", steps = {
     { status = 429, body = "{}", headers = { ["retry-after-ms"] = "700" } } } } }, nil, function(ep)
   local t0 = mux.now()
   local a = mux.spawn(function() return chat(ep, "first") end)
   mux.sleep(0.15)     -- the 429 has arrived by now
-  local resp, err = chat(ep, "second")
-  assert(resp, err)
+  local other = mux.spawn(function() return chat(ep, "second") end)
+  local same = assert(chat(ep, "first", { messages = { { role = "user", content = "another" } } }))
   local waited = mux.now() - t0
-  assert(waited >= 0.65, "the second request went out during the pause: " .. waited)
+  assert(waited >= 0.65, "a request of the held model went out during the hold: " .. waited)
+  local resp, err, _, dt = mux.wait(other)
+  assert(resp, err)
+  assert(dt < 0.4, "the other model waited " .. dt)
+  assert(same.attempts == 1)
   assert(mux.wait(a))
+end)
+
+case("a request gives up when its retry budget is spent, not after a count", { { model = "*", ["then"] = { status = 500, body = "still broken" } } }, { retry_budget = 1.5 }, function(ep)
+  local resp, err, info, dt = chat(ep)
+  assert(resp == nil)
+  -- backoff 0.5 s then 1 s (less jitter), and the next would end past 1.5 s
+  assert(info.attempts >= 2 and info.attempts <= 3, "attempts " .. tostring(info.attempts))
+  assert(dt >= 0.3 and dt < 1.6, "gave up after " .. dt)
+  assert(err:find("attempts over", 1, true), err)
 end)
 
 case("retries stop at max_retries and say how many attempts", { { model = "*", ["then"] = { status = 500, body = "still broken" } } }, { max_retries = 2 }, function(ep)

@@ -13,7 +13,8 @@ local function tmpfile(content)
   return path
 end
 
---- fake.start{script = {...}, latency_ms = N, max_seconds = N, require_key = "..."}
+--- fake.start{script = {...}, latency_ms = N, max_seconds = N, require_key = "...",
+--             mimic = "vllm"|"llamacpp"|...}
 -- -> server {port, url, log_path, stop(), requests()}
 function M.start(opts)
   opts = opts or {}
@@ -33,6 +34,10 @@ function M.start(opts)
     args[#args + 1] = "--script"
     args[#args + 1] = script_path
   end
+  if opts.mimic then
+    args[#args + 1] = "--mimic"
+    args[#args + 1] = opts.mimic
+  end
   if opts.require_key then
     args[#args + 1] = "--require-key"
     args[#args + 1] = opts.require_key
@@ -49,7 +54,7 @@ function M.start(opts)
   end
   assert(pid and port, "fake server did not start: " .. cmd)
   local server = { port = port, pid = pid, log_path = log_path,
-                   url = "http://127.0.0.1:" .. port .. "/v1" }
+                   root = "http://127.0.0.1:" .. port, url = "http://127.0.0.1:" .. port .. "/v1" }
   function server.stop()
     os.execute("kill " .. pid .. " 2>/dev/null")
     pipe:close()

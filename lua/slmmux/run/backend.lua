@@ -13,12 +13,31 @@ local function notice(msg)
   io.stderr:write("slmmux: ", msg, "\n")
 end
 
+-- concurrency is the requests in flight (mux.set_concurrency); problems in
+-- flight follow from it, or from the endpoints' limits: each problem has a
+-- request in flight at least, so no other cap applies. Each endpoint's
+-- limits are printed, as they are the first thing to check of a slow run.
+local function admit(cfg, endpoints)
+  if cfg.concurrency then mux.set_concurrency(cfg.concurrency) end
+  local seen, total = {}, 0
+  for _, m in ipairs(cfg.models) do
+    local ep = endpoints[m]
+    if ep and not seen[ep.name] then
+      seen[ep.name] = true
+      notice(mux.config.describe(ep.name))
+      total = total + mux.endpoint_info(ep.name).limit
+    end
+  end
+  cfg.concurrency = cfg.concurrency or (total > 0 and total or 64)
+end
+
 --- "api" (and the endpoint of each model) when every model has an endpoint,
 -- "sim" when none has (or when asked); a mix is an error, since
 -- half-simulated results would mean nothing.
 function M.choose(cfg, cli)
   if cfg.backend == "sim" then
     notice("backend=sim: answers come from the built-in simulator (simulated models, not measurements)")
+    cfg.concurrency = cfg.concurrency or 64
     return "sim"
   end
   local resolve = mux.config and mux.config.resolve
@@ -28,7 +47,10 @@ function M.choose(cfg, cli)
     if ep then endpoints[m] = {name = ep.name, base_url = ep.base_url}
     else missing[#missing + 1] = m end
   end
-  if cfg.backend == "api" or cli.offline or #missing == 0 then return "api", endpoints end
+  if cfg.backend == "api" or cli.offline or #missing == 0 then
+    admit(cfg, endpoints)
+    return "api", endpoints
+  end
   if #missing < #cfg.models then
     error(string.format("no endpoint configured for %s (but for other models there is); "
       .. "configure it, or simulate every model with -s backend=sim",
@@ -36,6 +58,7 @@ function M.choose(cfg, cli)
   end
   notice("no endpoint configured for " .. table.concat(missing, ", ")
     .. "; using the built-in simulator (-s backend=sim)")
+  cfg.concurrency = cfg.concurrency or 64
   return "sim"
 end
 
