@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -191,8 +193,21 @@ static int run(lua_State *L, const char *home, const char *script, int builtin)
     return 0;
 }
 
+/* The process holds API keys (in the environment and in request headers):
+ * no core file may be written, and a non-dumpable process also keeps other
+ * users' ptrace and /proc/PID/mem away from them. */
+static void harden(void)
+{
+    struct rlimit no_core = {0, 0};
+    if (setrlimit(RLIMIT_CORE, &no_core) != 0)
+        perror("slmmux: setrlimit(RLIMIT_CORE)");
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        perror("slmmux: prctl(PR_SET_DUMPABLE)");
+}
+
 int main(int argc, char **argv)
 {
+    harden();
     if (argc < 2)
         return usage(NULL);
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
