@@ -32,14 +32,30 @@ static const char usage_text[] =
     "  --store PATH       sample store (default .slmmux/store.sqlite)\n"
     "  --no-store         do not read or write the sample store\n"
     "  --offline          never touch the network; a missing sample is an error\n"
-    "  -v, --verbose      trace HTTP (credentials redacted); an error shows its Lua traceback\n";
+    "  -v, --verbose      trace HTTP (credentials redacted); an error shows its Lua traceback\n"
+    "\n"
+    "signals: the first SIGINT or SIGTERM stops new requests, waits up to 10 s for those in\n"
+    "flight, commits every sample received, writes summary.json marked \"interrupted\" and\n"
+    "exits; a second one exits at once (the samples received are still committed). Run the\n"
+    "same command again to finish: stored samples are not requested again.\n"
+    "\n"
+    "exit status:\n"
+    "  0    success\n"
+    "  1    runtime failure: a recipe error, a failed write or store commit, or too many\n"
+    "       failed problems (all of them, or more than the --max-errors share)\n"
+    "  2    usage: unknown option or command, malformed flag or -s setting, no such recipe\n"
+    "  3    configuration: an endpoint, key variable or config file is wrong\n"
+    "  130  interrupted by SIGINT, 143 by SIGTERM (128 + the signal's number)\n";
+
+/* The exit statuses of usage_text. */
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_CONFIG = 3, EXIT_SIGNAL_BASE = 128 };
 
 static int usage(const char *why)
 {
     if (why)
         fprintf(stderr, "slmmux: %s\n", why);
     fputs(usage_text, stderr);
-    return 2;
+    return EXIT_USAGE;
 }
 
 static int file_exists(const char *p)
@@ -177,20 +193,27 @@ static int run(lua_State *L, const char *home, const char *script, int builtin)
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, "slmmux.cli");
     lua_pop(L, 2);
-    if (luaL_loadfile(L, path) != LUA_OK) {
+    int loaded = luaL_loadfile(L, path);
+    if (loaded != LUA_OK) {
         fprintf(stderr, "slmmux: %s\n", lua_tostring(L, -1));
-        return 1;
+        return loaded == LUA_ERRFILE ? EXIT_USAGE : EXIT_RUNTIME;
     }
+    int rc = 0;
     if (host_run_main(L, 0) != 0) {
         /* a recipe's or a configuration's mistake is one line; where in the
          * Lua code it happened is for -v */
-        fprintf(stderr, "slmmux: %s\n", lua_tostring(L, -2));
-        const char *traceback = lua_tostring(L, -1);
+        fprintf(stderr, "slmmux: %s\n", lua_tostring(L, -3));
+        const char *traceback = lua_tostring(L, -2);
         if (verbose && traceback && *traceback)
             fprintf(stderr, "%s\n", traceback);
-        return 1;
+        const char *kind = lua_tostring(L, -1);
+        rc = !kind ? EXIT_RUNTIME : !strcmp(kind, "usage") ? EXIT_USAGE
+           : !strcmp(kind, "config") ? EXIT_CONFIG : EXIT_RUNTIME;
     }
-    return 0;
+    /* an interrupted run is incomplete, whether or not the recipe noticed */
+    if (host_interrupted())
+        rc = EXIT_SIGNAL_BASE + host_interrupted();
+    return rc;
 }
 
 /* The process holds API keys (in the environment and in request headers):
@@ -230,12 +253,12 @@ int main(int argc, char **argv)
     if (find_home(home, sizeof home) != 0) {
         fprintf(stderr, "slmmux: cannot find the Lua library (set SLMMUX_HOME to the directory "
                         "holding lua/slmmux)\n");
-        return 1;
+        return EXIT_CONFIG;
     }
     lua_State *L = luaL_newstate();
     if (!L) {
         fprintf(stderr, "slmmux: out of memory\n");
-        return 1;
+        return EXIT_RUNTIME;
     }
     *(void **)lua_getextraspace(L) = NULL;  /* new threads copy it: non-tasks */
     luaL_openlibs(L);
@@ -243,7 +266,7 @@ int main(int argc, char **argv)
     if (host_open(L, home) != 0) {
         fprintf(stderr, "slmmux: %s\n", lua_tostring(L, -1));
         lua_close(L);
-        return 1;
+        return EXIT_RUNTIME;
     }
     int rc = parse_run_args(L, argc, argv, is_run ? 3 : 2);
     if (rc == 0)

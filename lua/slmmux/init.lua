@@ -24,7 +24,8 @@ local store_state = M.cli.no_store and "off" or "closed"
 local function ensure_store()
   if store_state ~= "closed" then return end
   local path = M.cli.store or os.getenv("SLMMUX_STORE") or ".slmmux/store.sqlite"
-  local ok, err = core.use_store(path)
+  -- offline nothing is written: a read-only store (an archive) will do
+  local ok, err = core.use_store(path, {readonly = M.cli.offline or false})
   if not ok then
     error("cannot open the sample store " .. path .. ": " .. tostring(err)
           .. " (use --no-store to run without it)", 0)

@@ -29,6 +29,8 @@ typedef struct host {
     llm_t *llm;
     store_t *store;             /* the store mux.chat uses; NULL with --no-store */
     int offline;                /* never touch the network */
+    int interrupted;            /* the first SIGINT/SIGTERM received, or 0 */
+    char store_error[600];      /* why the last commit failed (not a lock), or "" */
     uint64_t commit_timer;
     task_t *ready_head, *ready_tail;
     int live_tasks;
@@ -67,6 +69,8 @@ void task_run_ready(host_t *h);
 int task_state(const task_t *t);
 /* Pushes a failed task's message (a string) and its traceback. */
 void task_push_error(lua_State *L, const task_t *t);
+/* Pushes a failed task's error value as raised (e.g. a table of errors.lua). */
+void task_push_error_value(lua_State *L, const task_t *t);
 
 /* ---- call.c: one lifetime scheme for what a binding holds --------------
  *

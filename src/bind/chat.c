@@ -37,6 +37,7 @@ typedef struct chat_call {
     call_t call;                /* first: a chat call is a call (bind.h) */
     int ep, k, pending;
     int from_store;
+    int damaged_first;          /* 1 + the first damaged sample's index, or 0 */
     uint8_t key[32];
     buf_t canon;                /* base URL \n canonical request (the stored text) */
     buf_t prefix;               /* request JSON up to, not including, seed/n and '}' */
@@ -475,6 +476,19 @@ static int chat_k(lua_State *L, int status, lua_KContext ctx)
     return chat_results(L, (chat_call *)ctx);
 }
 
+/* A damaged sample (its checksum does not match) is never replayed: it is
+ * reported by key and index and requested again, or, offline, the call
+ * fails naming it. */
+static void report_damaged(chat_call *c, int idx)
+{
+    char hex[65];
+    sha256_hex(c->key, hex);
+    fprintf(stderr, "slmmux: store: sample %d of prompt %s is damaged (checksum mismatch)%s\n", idx, hex,
+            c->call.h->offline ? "" : "; requesting it again");
+    if (!c->damaged_first)
+        c->damaged_first = idx + 1;
+}
+
 /* Fill slots from the store; returns how many samples are missing. */
 static int lookup_stored(lua_State *L, chat_call *c)
 {
@@ -488,7 +502,9 @@ static int lookup_stored(lua_State *L, chat_call *c)
         return -1;
     }
     for (int i = 0; i < c->k; i++) {
-        if (!have[i])
+        if (have[i] == STORE_DAMAGED)
+            report_damaged(c, i);
+        if (have[i] != 1)
             continue;
         slot *s = &c->slots[i];
         if (got[i].has_text) {
@@ -506,6 +522,19 @@ static int lookup_stored(lua_State *L, chat_call *c)
     free(got);
     free(have);
     return c->k - c->from_store;
+}
+
+/* After SIGINT/SIGTERM or a failed commit no sample is bought: stored
+ * ones only. */
+static int refuse_request(lua_State *L, chat_call *c)
+{
+    host_t *h = c->call.h;
+    call_end(&c->call);
+    if (h->interrupted)
+        return push_error(L, "interrupted", 0, "interrupted: no new requests after a signal", 0);
+    char msg[700];
+    snprintf(msg, sizeof msg, "no new requests: the store cannot keep them (%s)", h->store_error);
+    return push_error(L, "store", 0, msg, 0);
 }
 
 /* core.chat(req [, endpoint [, why]]) -> resp | nil, message, info.
@@ -537,16 +566,21 @@ static int l_chat(lua_State *L)
     }
     if (missing == 0)
         return chat_results(L, c);
+    if (h->interrupted || h->store_error[0])
+        return refuse_request(L, c);
     if (h->offline) {
         int first = 0;
         while (c->slots[first].filled)
             first++;
-        char hex[17];
-        for (int i = 0; i < 8; i++)
-            snprintf(hex + 2 * i, 3, "%02x", c->key[i]);
+        char hex[65];
+        sha256_hex(c->key, hex);
         char msg[400];
-        snprintf(msg, sizeof msg, "offline: %d of %d samples missing from the store (first: sample %d "
-                 "of prompt %s…)", missing, c->k, first, hex);
+        if (c->damaged_first)
+            snprintf(msg, sizeof msg, "offline: sample %d of prompt %s is damaged in the store "
+                     "(checksum mismatch) and cannot be requested again offline", c->damaged_first - 1, hex);
+        else
+            snprintf(msg, sizeof msg, "offline: %d of %d samples missing from the store (first: sample %d "
+                     "of prompt %.16s…)", missing, c->k, first, hex);
         call_end(&c->call);
         return push_error(L, "offline", 0, msg, 0);
     }

@@ -1,6 +1,7 @@
 -- Where a run's samples come from: the configured endpoints (mux.chat) or
 -- the built-in simulator, never a mix; and the one chat function every
 -- request of the run goes through, which keeps the progress counts.
+local errors = require "slmmux.errors"
 local sim = require "slmmux.sim"
 
 local mux = require "slmmux"
@@ -28,9 +29,9 @@ function M.choose(cfg, cli)
   end
   if cfg.backend == "api" or cli.offline or #missing == 0 then return "api", endpoints end
   if #missing < #cfg.models then
-    error(string.format("no endpoint configured for %s (but for other models there is); "
+    errors.config(string.format("no endpoint configured for %s (but for other models there is); "
       .. "configure it, or simulate every model with -s backend=sim",
-      table.concat(missing, ", ")), 0)
+      table.concat(missing, ", ")))
   end
   notice("no endpoint configured for " .. table.concat(missing, ", ")
     .. "; using the built-in simulator (-s backend=sim)")

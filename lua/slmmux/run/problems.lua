@@ -2,6 +2,7 @@
 -- slmmux home when it is not in the working directory), less the held-out
 -- validation records, shuffled and limited as the settings say.
 local data = require "slmmux.data"
+local errors = require "slmmux.errors"
 
 local mux = require "slmmux"
 
@@ -32,7 +33,7 @@ end
 -- offset+1..offset+limit of the run's own data, left out of the evaluated ones.
 function M.select(cfg, task)
   local path = cfg.data or task.default_data
-  if not path then error(string.format("task '%s' has no default data: set 'data'", task.name), 0) end
+  if not path then errors.usage(string.format("task '%s' has no default data: set 'data'", task.name)) end
   path = find_data(path)
   local problems = task.load(path)
   local v, val = cfg.validation, nil

@@ -34,7 +34,9 @@ local SETTINGS = M.SETTINGS
 
 local BACKENDS = {auto = true, api = true, sim = true}
 
-local function fail(fmt, ...) error(string.format(fmt, ...), 0) end
+local errors = require "slmmux.errors"
+
+local function fail(fmt, ...) errors.usage(string.format(fmt, ...)) end
 
 local function kind_of(v)
   local t = type(v)
