@@ -40,6 +40,7 @@
 --   return mux.run{task = trivia, data = "trivia.jsonl", models = {"m1", "m2"}}
 local backend = require "slmmux.run.backend"
 local context = require "slmmux.run.context"
+local errors = require "slmmux.errors"
 local policies = require "slmmux.policies"
 local problems_of = require "slmmux.run.problems"
 local report = require "slmmux.report"
@@ -54,7 +55,7 @@ local M = {}
 
 M.configure = settings.configure
 
-local function fail(fmt, ...) error(string.format(fmt, ...), 0) end
+local function fail(fmt, ...) errors.usage(string.format(fmt, ...)) end
 
 local function notice(msg)
   io.stderr:write("slmmux: ", msg, "\n")
@@ -85,15 +86,40 @@ local function warn_settings(cfg, policy)
   end
 end
 
-local function new_context(st, problem, models)
+-- How a run stops early and when it counts as failed, in one place.
+local RUN = {
+  grace_s = 10,       -- after SIGINT/SIGTERM, how long problems in flight may finish
+  poll_s = 0.05,      -- how often the main task looks at the solving task
+  max_errors = 0.1,   -- default --max-errors: the share of failed problems that fails the run
+}
+
+-- A context whose requests note an interruption: a problem that lost a
+-- request to SIGINT/SIGTERM is not recorded (it runs again on resume), even
+-- if its policy made a decision from the samples it did get.
+local function new_context(st, problem, models, flags)
+  local chat = st.chat(problem)
+  local function noted(req)
+    local resp, err, info = chat(req)
+    if info and info.kind == "interrupted" and flags then flags.interrupted = true end
+    return resp, err, info
+  end
   return context.new(problem, {task = st.task, models = models or st.cfg.models, opts = st.cfg,
-    accuracy = st.accuracy, chat = st.chat(problem)})
+    accuracy = st.accuracy, chat = noted})
+end
+
+-- Why the run stops before its end: the first signal, or the first failed
+-- write or commit (st.failure); nil while it goes on.
+local function stopping(st)
+  return st.failure or mux.interrupted()
 end
 
 local function solve_one(st, problem)
-  local ctx = new_context(st, problem)
+  if stopping(st) then return end
+  local flags = {}
+  local ctx = new_context(st, problem, nil, flags)
   local t0 = mux.now()
   local decision, err = st.solve(problem, ctx)
+  if flags.interrupted or (stopping(st) and (err or type(decision) ~= "table")) then return end
   local line = results.line(st.task, st.cfg.models, problem, ctx, decision, err)
   line.elapsed_s = math.floor((mux.now() - t0) * 1000 + 0.5) / 1000
   report.add(st.tally, line)
@@ -103,29 +129,105 @@ local function solve_one(st, problem)
   if line.error then p.errors = p.errors + 1 end
 end
 
-local function solve_all(st, problems)
+-- The problems not yet in results.jsonl (lines kept from an earlier run of
+-- the same settings are counted in the tally and the progress).
+local function remaining(st, problems, kept)
+  local done = {}
+  for _, line in ipairs(kept) do
+    done[line.id] = true
+    report.add(st.tally, line)
+    if line.error then st.progress.errors = st.progress.errors + 1 end
+  end
+  local left = {}
+  for _, problem in ipairs(problems) do
+    if not done[problem.id] then left[#left + 1] = problem end
+  end
+  return left
+end
+
+local function solve_all(st, problems, kept)
   local p = st.progress
-  p.phase, p.done, p.total, p.started = st.task.name, 0, #problems, mux.now()
-  p.calls_before = p.calls
-  mux.map(problems, function(problem) solve_one(st, problem) end,
+  local left = remaining(st, problems, kept)
+  p.phase, p.done, p.total, p.started = st.task.name, #problems - #left, #problems, mux.now()
+  p.done_before, p.calls_before = p.done, p.calls
+  mux.map(left, function(problem) solve_one(st, problem) end,
     {concurrency = st.cfg.concurrency})
 end
 
-local function finish(st, meta)
+-- Waits for the solving task; after a signal, RUN.grace_s at most; after a
+-- failed write, not at all. Returns the solver's error, if it failed.
+local function wait_solver(st, solver)
+  local deadline
+  while not st.solved do
+    if st.failure then return end
+    if mux.interrupted() then
+      deadline = deadline or mux.now() + RUN.grace_s
+      if mux.now() >= deadline then return end
+    end
+    mux.sleep(RUN.poll_s)
+  end
+  local ok, err = pcall(mux.wait, solver)
+  if not ok then return err end
+end
+
+local function write_file(path, text)
+  local f, err = io.open(path, "w")
+  if not f then error("cannot write " .. err, 0) end
+  local ok, werr = f:write(text)
+  if ok then ok, werr = f:flush() end
+  f:close()
+  if not ok then error(string.format("cannot write %s: %s", path, werr), 0) end
+end
+
+-- Exit status 1 when every problem failed or more than the --max-errors share.
+local function check_errors(summary, max_errors)
+  local c = summary.counts
+  if c.total == 0 or (c.errors < c.total and c.errors <= max_errors * c.total) then return end
+  local first = summary.errors and summary.errors[1] and summary.errors[1].message or "?"
+  error(string.format("%d of %d problems failed (%s --max-errors %g); the first error: %s",
+    c.errors, c.total, c.errors == c.total and "all of them; more than" or "more than", max_errors,
+    first), 0)
+end
+
+local function finish(st, meta, quiet)
   meta.wall_s = math.floor((mux.now() - st.t0) * 1000 + 0.5) / 1000
   meta.calls = st.progress.calls
   meta.host_stats = mux.stats and mux.stats() or nil
   local summary = report.summary(st.tally, meta)
-  local f = assert(io.open(meta.out .. "/summary.json", "w"))
-  f:write(report.encode_pretty(summary))
-  f:close()
-  if not st.cfg.quiet then io.write(report.table(summary)) io.flush() end
+  local signal = mux.interrupted()
+  if signal then
+    summary.interrupted = {signal = signal, done = st.tally.total, total = st.problems,
+      phase = st.progress.phase}
+  end
+  write_file(meta.out .. "/summary.json", report.encode_pretty(summary))
+  if not quiet then
+    local ok, err = io.write(report.table(summary))
+    if ok then ok, err = io.stdout:flush() end
+    if not ok then error("cannot write the table to stdout: " .. tostring(err), 0) end
+  end
   return summary
+end
+
+-- The settings that make results.jsonl lines comparable: a run resumes the
+-- lines of an earlier one only if they agree (not on how it runs: offline,
+-- concurrency, quiet, out).
+local function identity(cfg, cli)
+  local rec = settings.record(cfg, cli)
+  rec.offline, rec.concurrency, rec.quiet, rec.out = nil, nil, nil, nil
+  rec.shard = cli.shard
+  return report.encode_pretty(rec)
 end
 
 --- Runs a recipe (see the header) and returns its summary (as summary.json).
 -- cli defaults to mux.cli: {limit, out, concurrency, shuffle, seed, offline,
--- overrides = {key = "value"}, recipe = path}.
+-- quiet, max_errors, overrides = {key = "value"}, recipe = path}.
+--
+-- With --out DIR holding an earlier run of the same settings, the problems
+-- already in DIR/results.jsonl are kept (a torn last line is cut off and
+-- its problem runs again). After SIGINT/SIGTERM no problem starts; those in
+-- flight get RUN.grace_s; summary.json is written with "interrupted" and
+-- the run raises an interruption (exit status 128 + the signal). A failed
+-- write or store commit stops the run the same way, as a runtime failure.
 function M.run(recipe, cli)
   if type(recipe) ~= "table" then error("slmmux.run: expected a recipe table", 2) end
   cli = cli or mux.cli or {}
@@ -135,32 +237,51 @@ function M.run(recipe, cli)
   warn_settings(cfg, policy)
   local problems, val_problems, path = problems_of.select(cfg, task)
   local source, endpoints = backend.choose(cfg, cli)
+  local quiet = cfg.quiet or cli.quiet
   local st = {cfg = cfg, task = task, solve = solve, accuracy = cfg.accuracy, queue = {},
+    problems = #problems,
     tally = report.tally(cfg.models), t0 = mux.now(),
     progress = {phase = task.name, done = 0, total = #problems, in_flight = 0, calls = 0,
-      tokens = 0, errors = 0, started = mux.now(), running = true}}
+      tokens = 0, errors = 0, started = mux.now(), running = true,
+      every_s = cli.progress_every}}
+  function st.fail(err) st.failure = st.failure or err end
   st.chat = backend.chat_for(source, task, cfg, st.progress)
   local out = results.out_dir(cfg, task.name, policy)
+  local kept = results.resume(out, identity(cfg, cli))
   local meta = {task = task.name, data = path, policy = policy, backend = source,
     endpoints = endpoints, out = out, prices = cfg.prices,
     sim_profiles = source == "sim" and backend.sim_profiles(cfg) or nil,
     config = settings.record(cfg, cli), started_at = os.date("!%Y-%m-%dT%H:%M:%SZ")}
-  local shown = mux.spawn(report.progress, st.progress)
+  local shown = not quiet and mux.spawn(report.progress, st.progress)
   local written = mux.spawn(results.writer, st, out .. "/results.jsonl")
-  local ok, err = pcall(function()
-    if val_problems then
-      st.accuracy, meta.validation = validation.run(st, val_problems,
-        function(problem, models) return new_context(st, problem, models) end)
-    end
-    solve_all(st, problems)
+  local solver = mux.spawn(function()
+    local ok, e = pcall(function()
+      if val_problems then
+        st.accuracy, meta.validation = validation.run(st, val_problems,
+          function(problem, models) return new_context(st, problem, models) end)
+      end
+      if not stopping(st) then solve_all(st, problems, kept) end
+    end)
+    st.solved = true
+    if not ok then error(e, 0) end
   end)
+  local err = wait_solver(st, solver)
   st.done, st.progress.running = true, false
   mux.wait(written)
-  mux.wait(shown)
-  if not ok then error(err, 0) end
+  if shown then mux.wait(shown) end
+  if st.failure then error(st.failure, 0) end
+  if err then error(err, 0) end
   meta.accuracy = st.accuracy
   meta.label = label_of(cfg, recipe, policy, solve, st.accuracy)
-  return finish(st, meta)
+  local summary = finish(st, meta, quiet)
+  local signal = mux.interrupted()
+  if signal then
+    errors.interrupted(string.format("interrupted by %s: %d of %d problems done, every sample "
+      .. "received is in the store; summary.json says \"interrupted\". To finish: the same "
+      .. "command with --out %s", signal, st.tally.total, st.problems, out))
+  end
+  check_errors(summary, cli.max_errors or RUN.max_errors)
+  return summary
 end
 
 return M
