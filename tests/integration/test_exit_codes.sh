@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 export SLMMUX_HOME="$PWD"
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d); spid=; trap 'kill $spid 2>/dev/null; rm -rf "$tmp"' EXIT
 pass=0 fail=0
 check() { if eval "$2"; then pass=$((pass+1)); echo "ok   $1"; else fail=$((fail+1)); echo "FAIL $1"; cat "$tmp/out"; fi; }
 status() { "$@" >"$tmp/out" 2>&1; echo $?; }
@@ -39,6 +39,25 @@ check "a broken config file: 3" \
 echo 'return {endpoints = {x = {base_url = "http://127.0.0.1:9/v1"}}, models = {a = "x"}}' > "$tmp/half.config.lua"
 check "an endpoint for some models only: 3" \
   "[ $(SLMMUX_CONFIG="$tmp/half.config.lua" status ./slmmux run "$tmp/settings.lua" --no-store -s models=a,b -s backend=auto --out "$tmp/o4") -eq 3 ]"
+
+# Every request refused (a wrong key): every problem fails, and so does the run.
+build/fakeserver --port 0 --max-seconds 60 --require-key sk-right >"$tmp/port" &
+spid=$!
+for _ in $(seq 50); do grep -q PORT "$tmp/port" && break; sleep 0.1; done
+url="http://127.0.0.1:$(awk '/PORT/{print $2}' "$tmp/port")/v1"
+check "a 401 on every request: 1, saying so" \
+  "[ $(OPENAI_BASE_URL=$url OPENAI_API_KEY=sk-wrong status ./slmmux run recipes/math.lua --limit 3 -s validation=0 \
+       -s models=m1 --no-store --out "$tmp/o5" -s quiet=true) -eq 1 ] && grep -q 'all 3 problems failed; the first error: .*API key' '$tmp/out' \
+   && [ -s '$tmp/o5/summary.json' ]"
+check "--max-errors 1 accepts some failures, not all" \
+  "[ $(OPENAI_BASE_URL=$url OPENAI_API_KEY=sk-wrong status ./slmmux run recipes/math.lua --limit 3 -s validation=0 \
+       -s models=m1 --no-store --out "$tmp/o6" -s quiet=true --max-errors 1) -eq 1 ]"
+check "with the right key: 0" \
+  "[ $(OPENAI_BASE_URL=$url OPENAI_API_KEY=sk-right status ./slmmux run recipes/math.lua --limit 3 -s validation=0 \
+       -s models=m1 --no-store --out "$tmp/o7" -s quiet=true) -eq 0 ]"
+kill $spid
+check "a malformed --max-errors: 2" "[ $(status ./slmmux run "$tmp/ok.lua" --max-errors 5) -eq 2 ]"
+check "a malformed --shard: 2" "[ $(status ./slmmux run "$tmp/ok.lua" --shard 5/4) -eq 2 ]"
 
 # Interruptions. A recipe that watches mux.interrupted() stops by itself
 # after one signal; one that does not is stopped by a second signal at once.

@@ -130,7 +130,7 @@ local dead = {accuracy = 0.5, consistency = 0.4, latency_ms = 1, tokens = 10, er
 fails(function()
   runner.run(recipe({models = {"dead"}, profiles = {dead = dead}, limit = 5, out = dir("dead")}),
     {overrides = {}, max_errors = 1})
-end, "5 of 5 problems failed (all of them")
+end, "all 5 problems failed; the first error")
 
 -- 2c. Resume: with the same --out and settings, the problems already in
 -- results.jsonl are kept and not solved again; a torn last line (a crash

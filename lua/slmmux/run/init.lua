@@ -184,9 +184,9 @@ local function check_errors(summary, max_errors)
   local c = summary.counts
   if c.total == 0 or (c.errors < c.total and c.errors <= max_errors * c.total) then return end
   local first = summary.errors and summary.errors[1] and summary.errors[1].message or "?"
-  error(string.format("%d of %d problems failed (%s --max-errors %g); the first error: %s",
-    c.errors, c.total, c.errors == c.total and "all of them; more than" or "more than", max_errors,
-    first), 0)
+  local what = c.errors == c.total and string.format("all %d problems failed", c.total)
+    or string.format("%d of %d problems failed (more than --max-errors %g)", c.errors, c.total, max_errors)
+  error(string.format("%s; the first error: %s", what, first), 0)
 end
 
 local function finish(st, meta, quiet)
@@ -252,7 +252,7 @@ function M.run(recipe, cli)
     endpoints = endpoints, out = out, prices = cfg.prices,
     sim_profiles = source == "sim" and backend.sim_profiles(cfg) or nil,
     config = settings.record(cfg, cli), started_at = os.date("!%Y-%m-%dT%H:%M:%SZ")}
-  local shown = not quiet and mux.spawn(report.progress, st.progress)
+  local shown = not cli.quiet and mux.spawn(report.progress, st.progress)
   local written = mux.spawn(results.writer, st, out .. "/results.jsonl")
   local solver = mux.spawn(function()
     local ok, e = pcall(function()
