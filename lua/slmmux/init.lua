@@ -16,6 +16,7 @@ M.config = config
 
 if M.cli.verbose then core.set_debug(true) end
 if M.cli.offline then core.set_offline(true) end
+if M.cli.batch_out then core.batch_out(M.cli.batch_out) end
 
 -- The sample store opens on the first request, so recipes that never chat
 -- (tests, search over results) never create one.

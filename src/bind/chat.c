@@ -537,6 +537,48 @@ static int refuse_request(lua_State *L, chat_call *c)
     return push_error(L, "store", 0, msg, 0);
 }
 
+/* --batch-out: the missing samples become batch request lines (batch.c),
+ * in the runs of indices a live call would request, and the prompt's
+ * request text goes into the store for import-batch to tie the answers
+ * to. The call fails with kind "batch": deferred, not an answer. */
+static int defer_to_batch(lua_State *L, chat_call *c)
+{
+    host_t *h = c->call.h;
+    if (!h->store) {
+        call_end(&c->call);
+        return push_error(L, "batch", 0, "--batch-out needs the sample store (not --no-store)", 0);
+    }
+    lua_getfield(L, 1, "model");
+    const char *model = lua_tostring(L, -1);
+    int max_n = llm_endpoint_supports_n(h->llm, c->ep) ? MAX_N_PER_REQUEST : 1;
+    int wrote = 0, rc = 0;
+    buf_t body = BUF_INIT;
+    for (int i = 0; i < c->k && rc == 0;) {
+        if (c->slots[i].filled || batch_seen_sample(h->batch, c->key, i)) {
+            i++;
+            continue;
+        }
+        int j = i;
+        while (j < c->k && !c->slots[j].filled && !batch_seen_sample(h->batch, c->key, j) && j - i < max_n)
+            j++;
+        buf_reset(&body);
+        if (buf_append(&body, c->prefix.data, c->prefix.len) < 0 ||
+            (c->has_seed && buf_printf(&body, ",\"seed\":%lld", (long long)(c->seed + i)) < 0) ||
+            (j - i > 1 && buf_printf(&body, ",\"n\":%d", j - i) < 0) || buf_putc(&body, '}') < 0)
+            oom_abort(body.len);
+        rc = batch_write(h, model, c->key, i, j - i, body.data, body.len);
+        wrote += rc == 0;
+        i = j;
+    }
+    buf_free(&body);
+    if (wrote && store_put_request(h->store, c->key, c->canon.data, c->canon.len) == 0)
+        host_store_touched(h);
+    call_end(&c->call);
+    if (rc < 0)
+        return push_error(L, "batch", 0, batch_error(h->batch), 0);
+    return push_error(L, "batch", 0, "deferred to the batch file (--batch-out)", 0);
+}
+
 /* core.chat(req [, endpoint [, why]]) -> resp | nil, message, info.
  * endpoint overrides req.endpoint; false says none is configured, and the
  * call, once req is checked, returns why as a "config" error. */
@@ -568,6 +610,8 @@ static int l_chat(lua_State *L)
         return chat_results(L, c);
     if (h->interrupted || h->store_error[0])
         return refuse_request(L, c);
+    if (h->batch)
+        return defer_to_batch(L, c);
     if (h->offline) {
         int first = 0;
         while (c->slots[first].filled)

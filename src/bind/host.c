@@ -211,7 +211,7 @@ static int host_open_core(lua_State *L)
     lua_pushliteral(L, SLMMUX_VERSION);
     lua_setfield(L, -2, "version");
     void (*const registers[])(lua_State *) = {check_register, task_register, endpoint_register, chat_register,
-        exec_register, lextract_register, lmath_register, lvote_register, lstore_register};
+        exec_register, lextract_register, lmath_register, lvote_register, lstore_register, batch_register};
     for (size_t i = 0; i < sizeof registers / sizeof *registers; i++)
         registers[i](L);
     return 1;
@@ -308,6 +308,7 @@ void host_close(lua_State *L)
     sandbox_abort_all();
     signals_unwatch(h->loop);
     llm_free(h->llm);
+    batch_close(h);
     char err[512];
     if (h->store && store_close(h->store, err, sizeof err) != 0)
         fprintf(stderr, "slmmux: closing the store: %s\n", err);

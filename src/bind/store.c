@@ -17,6 +17,8 @@
  *   st:put(key, request_text_or_nil, idx, sample) -> true if stored, false if
  *       that sample was already stored (it never changes); sample has the
  *       fields above, all optional; other fields are ignored
+ *   st:request(key) -> true when the prompt of key is stored with its
+ *       request text (run --batch-out stores it before any sample)
  *   st:commit() -> true, or nil, message, busy (true: another process
  *       holds the lock, the batch is kept for a later try)
  *   st:pending() -> samples put but not committed
@@ -226,6 +228,18 @@ static int lstore_put(lua_State *L)
     return 1;
 }
 
+static int lstore_request(lua_State *L)
+{
+    store_t *s = lstore_check(L, "store:request");
+    uint8_t key[32];
+    lstore_key(L, 2, "store:request", key);
+    int rc = store_has_request(s, key);
+    if (rc < 0)
+        return lstore_fail(L, s);
+    lua_pushboolean(L, rc);
+    return 1;
+}
+
 static int lstore_commit(lua_State *L)
 {
     store_t *s = lstore_check(L, "store:commit");
@@ -413,6 +427,7 @@ static int lstore_hash(lua_State *L)
 static const luaL_Reg lstore_methods[] = {
     {"lookup", lstore_lookup},
     {"put", lstore_put},
+    {"request", lstore_request},
     {"commit", lstore_commit},
     {"pending", lstore_pending},
     {"stats", lstore_stats},

@@ -17,7 +17,7 @@ typedef struct store_pend {
     uint8_t key[32];
     char *request;          /* NULL: none given, or an earlier pend of the batch has it */
     size_t request_len;
-    int idx;
+    int idx;                /* -1: the prompt row only (store_put_request) */
     store_sample sm;        /* text, finish_reason and served_model owned */
     uint8_t sum[STORE_SUM_LEN];
 } store_pend;

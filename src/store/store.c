@@ -585,7 +585,7 @@ int store_commit(store_t *s)
         int same = i > 0 && memcmp(s->pend[i - 1].key, p->key, 32) == 0;
         if ((!same || p->request) && store_prompt_id(s, p->key, p->request, p->request_len, &prompt) < 0)
             goto rollback;
-        if (store_write_pend(s, p, prompt) < 0)
+        if (p->idx >= 0 && store_write_pend(s, p, prompt) < 0)
             goto rollback;
     }
     rc = sqlite3_step(s->commit);
@@ -715,6 +715,40 @@ int store_put(store_t *s, const uint8_t key[32], const char *request, size_t req
     return 1;
 }
 
+int store_put_request(store_t *s, const uint8_t key[32], const char *request, size_t request_len)
+{
+    if (s->readonly) {
+        store_fmt(s->err, sizeof s->err, "store %s: opened read-only", s->path);
+        return -1;
+    }
+    if (s->npend == s->pend_cap) {
+        s->pend_cap = s->pend_cap ? 2 * s->pend_cap : 256;
+        s->pend = xrealloc(s->pend, (size_t)s->pend_cap * sizeof *s->pend);
+    }
+    store_pend *p = &s->pend[s->npend++];
+    memset(p, 0, sizeof *p);
+    memcpy(p->key, key, 32);
+    p->idx = -1;    /* no sample: the prompt row only */
+    p->request = xmemdup(request, request_len);
+    p->request_len = request_len;
+    return 0;
+}
+
+int store_has_request(store_t *s, const uint8_t key[32])
+{
+    for (int i = 0; i < s->npend; i++)
+        if (s->pend[i].request && memcmp(s->pend[i].key, key, 32) == 0)
+            return 1;
+    sqlite3_stmt *st = s->find_prompt;
+    sqlite3_bind_blob(st, 1, key, 32, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int found = rc == SQLITE_ROW && !sqlite3_column_int(st, 1);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(s, rc, "looking up a prompt");
+    return found;
+}
+
 /* Copies a string into the arena; returns its offset + 1, 0 for NULL. */
 static size_t store_keep(store_t *s, const char *p, size_t n, int *oom)
 {
@@ -772,7 +806,7 @@ int store_lookup(store_t *s, const uint8_t key[32], int k, store_sample *out, un
     /* samples received but not committed (a locked store, a failed commit) */
     for (int j = 0; j < s->npend && !oom; j++) {
         store_pend *p = &s->pend[j];
-        if (p->idx < k && have[p->idx] != 1 && memcmp(p->key, key, 32) == 0) {
+        if (p->idx >= 0 && p->idx < k && have[p->idx] != 1 && memcmp(p->key, key, 32) == 0) {
             store_keep_sample(s, p->idx, &p->sm, out, &oom);
             have[p->idx] = 1;
         }

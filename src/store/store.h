@@ -79,6 +79,15 @@ int store_lookup(store_t *s, const uint8_t key[32], int k, store_sample *out, un
 int store_put(store_t *s, const uint8_t key[32], const char *request, size_t request_len,
               int idx, const store_sample *sm);
 
+/* Adds the prompt row of key with its request text, without a sample (so
+ * that samples coming later from elsewhere, a batch API's output file, can
+ * be tied to it). Counts in store_pending until committed. 0 or -1. */
+int store_put_request(store_t *s, const uint8_t key[32], const char *request, size_t request_len);
+
+/* 1 when the prompt row of key holds its request text (committed or
+ * pending), 0 when not, -1 on error. */
+int store_has_request(store_t *s, const uint8_t key[32]);
+
 /* Writes the batch, if any, in one transaction (the host calls it from a
  * <= 100 ms timer and before a problem's result is written). 0, or -1 with
  * the batch kept whole for a later try; store_busy() tells a lock held by

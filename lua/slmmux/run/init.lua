@@ -93,14 +93,17 @@ local RUN = {
   max_errors = 0.1,   -- default --max-errors: the share of failed problems that fails the run
 }
 
--- A context whose requests note an interruption: a problem that lost a
--- request to SIGINT/SIGTERM is not recorded (it runs again on resume), even
--- if its policy made a decision from the samples it did get.
+-- A context whose requests note an interruption or a deferral to a batch
+-- file (--batch-out): a problem that lost a request to either is not
+-- recorded (it runs again on resume), even if its policy made a decision
+-- from the samples it did get.
+local UNRECORDED = {interrupted = true, batch = true}
+
 local function new_context(st, problem, models, flags)
   local chat = st.chat(problem)
   local function noted(req)
     local resp, err, info = chat(req)
-    if info and info.kind == "interrupted" and flags then flags.interrupted = true end
+    if info and UNRECORDED[info.kind] and flags then flags.unrecorded = true end
     return resp, err, info
   end
   return context.new(problem, {task = st.task, models = models or st.cfg.models, opts = st.cfg,
@@ -119,7 +122,7 @@ local function solve_one(st, problem)
   local ctx = new_context(st, problem, nil, flags)
   local t0 = mux.now()
   local decision, err = st.solve(problem, ctx)
-  if flags.interrupted or (stopping(st) and (err or type(decision) ~= "table")) then return end
+  if flags.unrecorded or (stopping(st) and (err or type(decision) ~= "table")) then return end
   local line = results.line(st.task, st.cfg.models, problem, ctx, decision, err)
   line.elapsed_s = math.floor((mux.now() - t0) * 1000 + 0.5) / 1000
   report.add(st.tally, line)
@@ -199,6 +202,10 @@ local function finish(st, meta, quiet)
     summary.interrupted = {signal = signal, done = st.tally.total, total = st.problems,
       phase = st.progress.phase}
   end
+  local batch = mux.batch_stats()
+  if batch then
+    summary.batch_out = {requests = batch.requests, samples = batch.samples, files = batch.files}
+  end
   write_file(meta.out .. "/summary.json", report.encode_pretty(summary))
   if not quiet then
     local ok, err = io.write(report.table(summary))
@@ -216,6 +223,19 @@ local function identity(cfg, cli)
   rec.offline, rec.concurrency, rec.quiet, rec.out = nil, nil, nil, nil
   rec.shard = cli.shard
   return report.encode_pretty(rec)
+end
+
+-- --batch-out: what was written, and what to do next; the problems it
+-- deferred are not in results.jsonl, so the next run does them.
+local function batch_done(summary, batch, out)
+  if batch.error then error(batch.error, 0) end
+  local files = #batch.files > 0 and table.concat(batch.files, ", ") or "(nothing missing: no file)"
+  notice(string.format("--batch-out: %d request lines for %d samples in %s; %d problems could be "
+    .. "done from the store (%s/results.jsonl). Submit the file(s) to the provider's batch API, "
+    .. "then: slmmux store import-batch OUTPUT..., and run the same command again (without "
+    .. "--batch-out, or with it to write what a later step of the policy still needs)",
+    batch.requests, batch.samples, files, summary.counts.total, out))
+  return summary
 end
 
 --- Runs a recipe (see the header) and returns its summary (as summary.json).
@@ -280,6 +300,8 @@ function M.run(recipe, cli)
       .. "received is in the store; summary.json says \"interrupted\". To finish: the same "
       .. "command with --out %s", signal, st.tally.total, st.problems, out))
   end
+  local batch = mux.batch_stats()
+  if batch then return batch_done(summary, batch, out) end
   check_errors(summary, cli.max_errors or RUN.max_errors)
   return summary
 end
