@@ -157,6 +157,21 @@ local function solve_all(st, problems, kept)
     {concurrency = st.cfg.concurrency})
 end
 
+-- --shard I/N: the problems whose id hashes to share I of N. By id, not by
+-- position, so the shares do not depend on --shuffle or on the order of
+-- the data file, and N machines cover every problem exactly once. The
+-- validation problems are every shard's (the merged store holds their
+-- samples once).
+local function shard_of(problems, shard)
+  if not shard then return problems end
+  local mine = {}
+  for _, p in ipairs(problems) do
+    local h = tonumber(mux.store.hash(tostring(p.id)):sub(1, 8), 16)
+    if h % shard.count == shard.index - 1 then mine[#mine + 1] = p end
+  end
+  return mine
+end
+
 -- Waits for the solving task; after a signal, RUN.grace_s at most; after a
 -- failed write, not at all. Returns the solver's error, if it failed.
 local function wait_solver(st, solver)
@@ -256,6 +271,7 @@ function M.run(recipe, cli)
   local solve, policy = choose_policy(cfg, recipe, cli)
   warn_settings(cfg, policy)
   local problems, val_problems, path = problems_of.select(cfg, task)
+  problems = shard_of(problems, cli.shard)
   local source, endpoints = backend.choose(cfg, cli)
   local quiet = cfg.quiet or cli.quiet
   local st = {cfg = cfg, task = task, solve = solve, accuracy = cfg.accuracy, queue = {},
