@@ -35,9 +35,9 @@ host_t *host_get(void) { return host_the; }
 
 /* ---- the store, as mux.chat uses it -------------------------------------- */
 
-/* Commits the batch; a failure other than a lock is remembered (and said
- * once) in h->store_error: the run stops buying samples it cannot keep.
- * Returns 0, 1 for busy, -1 for failed. */
+/* Commits the batch; a failure other than a lock is remembered in
+ * h->store_error: the run stops buying samples it cannot keep (the end of
+ * the run says how many were lost). Returns 0, 1 for busy, -1 for failed. */
 static int host_commit(host_t *h)
 {
     if (!h->store || !store_pending(h->store))
@@ -48,8 +48,6 @@ static int host_commit(host_t *h)
     }
     if (store_busy(h->store))
         return 1;
-    if (!h->store_error[0])
-        fprintf(stderr, "slmmux: store commit failed: %s\n", store_errmsg(h->store));
     snprintf(h->store_error, sizeof h->store_error, "%s", store_errmsg(h->store));
     return -1;
 }
@@ -280,11 +278,16 @@ int host_run_main(lua_State *L, int nargs)
         }
         loop_run_once(h->loop, h->ready_head != NULL);
     }
-    if (host_final_commit(h, HOST_FINAL_COMMIT_MS) != 0 && task_state(main) >= 0) {
-        lua_pushfstring(L, "store commit failed: %s; those samples are lost", h->store_error);
-        lua_pushliteral(L, "");
-        lua_pushnil(L);
-        return -1;
+    if (host_final_commit(h, HOST_FINAL_COMMIT_MS) != 0) {
+        /* said in any case: the count is what was lost, whatever else failed */
+        fprintf(stderr, "slmmux: %d samples received could not be committed and are lost: %s\n",
+                store_pending(h->store), h->store_error);
+        if (task_state(main) >= 0) {
+            lua_pushfstring(L, "store commit failed: %s", h->store_error);
+            lua_pushliteral(L, "");
+            lua_pushnil(L);
+            return -1;
+        }
     }
     if (h->live_tasks > 0)
         fprintf(stderr, "slmmux: %d task%s still waiting when the recipe ended (not awaited)\n",
@@ -309,8 +312,9 @@ void host_close(lua_State *L)
     signals_unwatch(h->loop);
     llm_free(h->llm);
     batch_close(h);
-    char err[512];
-    if (h->store && store_close(h->store, err, sizeof err) != 0)
+    char err[700];
+    /* after a failed final commit the loss is said already */
+    if (h->store && store_close(h->store, err, sizeof err) != 0 && !h->store_error[0])
         fprintf(stderr, "slmmux: closing the store: %s\n", err);
     loop_free(h->loop);
     free(h);
