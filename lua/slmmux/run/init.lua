@@ -172,13 +172,14 @@ local function shard_of(problems, shard)
   return mine
 end
 
--- Waits for the solving task; after a signal, RUN.grace_s at most; after a
--- failed write, not at all. Returns the solver's error, if it failed.
+-- Waits for the solving task; after a signal or a failed write, RUN.grace_s
+-- at most: no problem starts, and the samples of the requests in flight
+-- still reach the store (unless it is the store that failed). Returns the
+-- solver's error, if it failed.
 local function wait_solver(st, solver)
   local deadline
   while not st.solved do
-    if st.failure then return end
-    if mux.interrupted() then
+    if stopping(st) then
       deadline = deadline or mux.now() + RUN.grace_s
       if mux.now() >= deadline then return end
     end
