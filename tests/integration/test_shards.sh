@@ -77,5 +77,12 @@ echo "     requests: single run $single, four shards $sharded (each shard also a
 check "round trip: export, import into an empty store" "[ $? -eq 0 ] && grep -q '(0 already there); 0 malformed' '$tmp/err'"
 run "$url" "$tmp/empty.sqlite" "$tmp/roundtrip" --offline
 check "round trip: --offline gives the same results" "[ $? -eq 0 ] && same '$tmp/single' '$tmp/roundtrip'"
+# bad lines are reported by file and number, the others imported
+{ head -n 3 "$tmp/single.jsonl"; echo '{"key": "not hex"'; sed -n 4p "$tmp/single.jsonl" | sed 's/"idx":[0-9]*/"idx":-1/'
+  sed -n 5p "$tmp/single.jsonl" | sed 's/"request":"/"request":"x/'; sed -n 6,8p "$tmp/single.jsonl"; } >"$tmp/mixed.jsonl"
+./slmmux store import "$tmp/mixed.jsonl" --store "$tmp/mixed.sqlite" >/dev/null 2>"$tmp/err"
+check "import: bad lines reported by number, exit 1, the good ones kept" \
+  "[ $? -eq 1 ] && grep -q 'mixed.jsonl:4: malformed JSON' '$tmp/err' && grep -q 'mixed.jsonl:5: idx must be an integer >= 0' '$tmp/err' \
+   && grep -q 'mixed.jsonl:6: key is not the SHA-256 of request' '$tmp/err' && grep -q '^imported 6 samples' '$tmp/err'"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
