@@ -74,8 +74,14 @@ void host_store_touched(host_t *h)
 static int host_final_commit(host_t *h, int max_ms)
 {
     int rc;
-    for (int waited = 0; (rc = host_commit(h)) > 0 && waited < max_ms; waited += 50)
+    for (int waited = 0; (rc = host_commit(h)) > 0 && waited < max_ms; waited += 50) {
+        if (waited == 0 && max_ms > HOST_STOP_COMMIT_MS)
+            fprintf(stderr, "slmmux: the store is locked by another process: waiting up to %d s to commit "
+                    "%d samples\n", max_ms / 1000, store_pending(h->store));
         usleep(50 * 1000);
+        /* a signal meanwhile: the loop's signal watch (a second one stops) */
+        loop_run_once(h->loop, 1);
+    }
     if (rc > 0)
         snprintf(h->store_error, sizeof h->store_error, "%s", store_errmsg(h->store));
     return rc;
