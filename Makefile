@@ -32,7 +32,7 @@ FLAGS   := build/.flags
 $(shell mkdir -p build/tests; echo '$(ALL_CFLAGS) $(LDFLAGS)' | cmp -s - $(FLAGS) || \
         echo '$(ALL_CFLAGS) $(LDFLAGS)' >$(FLAGS))
 
-.PHONY: all deps demo test check bench asan mutation install clean
+.PHONY: all deps demo test check bench asan mutation install uninstall clean
 all: slmmux $(UNIT) $(FAKE)
 
 slmmux: build/main.o $(LIB)
@@ -69,9 +69,11 @@ deps:
 	fi
 
 # The two README commands. Each re-enters make so pkg-config runs after deps.
+# The demo always runs on the simulator: an OPENAI_BASE_URL or API key in
+# the environment must not turn it into 1,000 paid requests.
 demo: deps
 	@$(MAKE) --no-print-directory slmmux
-	./slmmux run recipes/math.lua --limit 100
+	./slmmux run recipes/math.lua --limit 100 -s backend=sim
 
 test: deps
 	@$(MAKE) --no-print-directory all
@@ -99,10 +101,16 @@ mutation: deps
 	@$(MAKE) --no-print-directory $(LIB)
 	@tests/security/mutation.sh
 
+# Installed, slmmux finds its library, recipes (slmmux run math, slmmux
+# recipes) and data in $(PREFIX)/share/slmmux beside its bin directory.
 install: slmmux
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/slmmux
 	install -m 755 slmmux $(DESTDIR)$(PREFIX)/bin/slmmux
 	cp -R lua recipes data $(DESTDIR)$(PREFIX)/share/slmmux/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/slmmux
+	rm -rf $(DESTDIR)$(PREFIX)/share/slmmux
 
 clean:
 	rm -rf build slmmux

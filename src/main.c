@@ -9,15 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "bind/host.h"
 
 static const char usage_text[] =
-    "usage: slmmux run RECIPE [options]      run a recipe (a Lua file)\n"
-    "       slmmux store stats|export|import [options]\n"
-    "                                        inspect, export or import the sample store\n"
+    "usage: slmmux run RECIPE [options]      run a recipe: a Lua file, or the name of an\n"
+    "                                        installed one (slmmux run math)\n"
+    "       slmmux recipes                   list the installed recipes\n"
+    "       slmmux store stats|export|import|import-batch|verify [FILE...] [--store PATH]\n"
+    "                                        inspect, export, import or check the sample store\n"
     "       slmmux --version | help\n"
     "\n"
     "options of run:\n"
@@ -30,14 +34,38 @@ static const char usage_text[] =
     "  --store PATH       sample store (default .slmmux/store.sqlite)\n"
     "  --no-store         do not read or write the sample store\n"
     "  --offline          never touch the network; a missing sample is an error\n"
-    "  -v, --verbose      trace HTTP (credentials redacted); an error shows its Lua traceback\n";
+    "  --max-errors SHARE fail (exit 1) when more than this share of problems fail (default 0.1)\n"
+    "  --shard I/N        only the I-th of N shares of the problems (1 <= I <= N, by problem id)\n"
+    "  --batch-out FILE   request nothing: write every missing sample as a batch API request\n"
+    "                     line to FILE ({model} in FILE: a file per model); then slmmux store\n"
+    "                     import-batch OUTPUT... and run the same command again\n"
+    "  --quiet            no progress line and no table\n"
+    "  --progress-every S seconds between progress lines when stderr is not a terminal (30)\n"
+    "  -v, --verbose      trace HTTP (credentials redacted); an error shows its Lua traceback\n"
+    "\n"
+    "signals: the first SIGINT or SIGTERM stops new requests, waits up to 10 s for those in\n"
+    "flight, commits every sample received, writes summary.json marked \"interrupted\" and\n"
+    "exits; a second one exits at once (the samples received are still committed). The same\n"
+    "command with the same --out DIR finishes the run: the problems in DIR/results.jsonl are\n"
+    "kept and stored samples are not requested again.\n"
+    "\n"
+    "exit status:\n"
+    "  0    success\n"
+    "  1    runtime failure: a recipe error, a failed write or store commit, or too many\n"
+    "       failed problems (all of them, or more than the --max-errors share)\n"
+    "  2    usage: unknown option or command, malformed flag or -s setting, no such recipe\n"
+    "  3    configuration: an endpoint, key variable or config file is wrong\n"
+    "  130  interrupted by SIGINT, 143 by SIGTERM (128 + the signal's number)\n";
+
+/* The exit statuses of usage_text. */
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_CONFIG = 3, EXIT_SIGNAL_BASE = 128 };
 
 static int usage(const char *why)
 {
     if (why)
         fprintf(stderr, "slmmux: %s\n", why);
     fputs(usage_text, stderr);
-    return 2;
+    return EXIT_USAGE;
 }
 
 static int file_exists(const char *p)
@@ -84,6 +112,32 @@ static void set_paths(lua_State *L, const char *home)
     lua_pop(L, 1);
 }
 
+static int parse_number(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* --shard I/N into cli.shard = {index = I, count = N}. */
+static int parse_shard(lua_State *L, const char *v)
+{
+    int i, n, used = 0;
+    if (!v || sscanf(v, "%d/%d%n", &i, &n, &used) != 2 || v[used] || n < 1 || i < 1 || i > n)
+        return -1;
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, i);
+    lua_setfield(L, -2, "index");
+    lua_pushinteger(L, n);
+    lua_setfield(L, -2, "count");
+    lua_setfield(L, -3, "shard");
+    return 0;
+}
+
 static int parse_count(const char *s, lua_Integer *out)
 {
     char *end;
@@ -119,13 +173,26 @@ static int parse_run_args(lua_State *L, int argc, char **argv, int first)
             lua_pushinteger(L, num);
             lua_setfield(L, -3, a + 2);
             i++;
-        } else if (!strcmp(a, "--out") || !strcmp(a, "--store")) {
+        } else if (!strcmp(a, "--out") || !strcmp(a, "--store") || !strcmp(a, "--batch-out")) {
             if (!v)
-                return usage("--out and --store take a path");
+                return usage("--out, --store and --batch-out take a path");
             lua_pushstring(L, v);
-            lua_setfield(L, -3, a + 2);
+            lua_setfield(L, -3, !strcmp(a, "--batch-out") ? "batch_out" : a + 2);
             i++;
-        } else if (!strcmp(a, "--shuffle") || !strcmp(a, "--offline")) {
+        } else if (!strcmp(a, "--max-errors") || !strcmp(a, "--progress-every")) {
+            int share = !strcmp(a, "--max-errors");
+            double x;
+            if (!v || parse_number(v, share ? 0 : 0.01, share ? 1 : 1e6, &x) < 0)
+                return usage(share ? "--max-errors takes a share from 0 to 1 (0.1 = 10%)"
+                                   : "--progress-every takes a number of seconds");
+            lua_pushnumber(L, x);
+            lua_setfield(L, -3, share ? "max_errors" : "progress_every");
+            i++;
+        } else if (!strcmp(a, "--shard")) {
+            if (parse_shard(L, v) < 0)
+                return usage("--shard takes I/N with 1 <= I <= N (e.g. --shard 2/4)");
+            i++;
+        } else if (!strcmp(a, "--shuffle") || !strcmp(a, "--offline") || !strcmp(a, "--quiet")) {
             lua_pushboolean(L, 1);
             lua_setfield(L, -3, a + 2);
         } else if (!strcmp(a, "--no-store")) {
@@ -156,13 +223,30 @@ static int parse_run_args(lua_State *L, int argc, char **argv, int first)
     return 0;
 }
 
+/* A recipe named without a path (slmmux run math) is home/recipes/NAME.lua:
+ * the source tree's recipes, or the installed ones. A file of that name in
+ * the working directory comes first. */
+static int recipe_path(const char *home, const char *script, char *path, size_t n)
+{
+    if (strchr(script, '/') || file_exists(script))
+        return snprintf(path, n, "%s", script) < (int)n ? 0 : -1;
+    size_t len = strlen(script);
+    const char *ext = len > 4 && !strcmp(script + len - 4, ".lua") ? "" : ".lua";
+    if (snprintf(path, n, "%s/recipes/%s%s", home, script, ext) >= (int)n)
+        return -1;
+    if (file_exists(path))
+        return 0;
+    snprintf(path, n, "%s", script);    /* loadfile names the missing file */
+    return 0;
+}
+
 static int run(lua_State *L, const char *home, const char *script, int builtin)
 {
     char path[PATH_MAX + 64];
     if (builtin)
         snprintf(path, sizeof path, "%s/lua/slmmux/%s.lua", home, script);
-    else
-        snprintf(path, sizeof path, "%s", script);
+    else if (recipe_path(home, script, path, sizeof path) != 0)
+        return usage("recipe path too long");
     lua_pushstring(L, builtin ? script : path);
     lua_setfield(L, -2, "recipe");
     lua_pushstring(L, home);
@@ -175,24 +259,49 @@ static int run(lua_State *L, const char *home, const char *script, int builtin)
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, "slmmux.cli");
     lua_pop(L, 2);
-    if (luaL_loadfile(L, path) != LUA_OK) {
-        fprintf(stderr, "slmmux: %s\n", lua_tostring(L, -1));
-        return 1;
+    int loaded = luaL_loadfile(L, path);
+    if (loaded == LUA_ERRFILE && !builtin && !strchr(script, '/') && !file_exists(path)) {
+        fprintf(stderr, "slmmux: no recipe file or installed recipe named '%s' (slmmux recipes lists "
+                "them)\n", script);
+        return EXIT_USAGE;
     }
+    if (loaded != LUA_OK) {
+        fprintf(stderr, "slmmux: %s\n", lua_tostring(L, -1));
+        return loaded == LUA_ERRFILE ? EXIT_USAGE : EXIT_RUNTIME;
+    }
+    int rc = 0;
     if (host_run_main(L, 0) != 0) {
         /* a recipe's or a configuration's mistake is one line; where in the
          * Lua code it happened is for -v */
-        fprintf(stderr, "slmmux: %s\n", lua_tostring(L, -2));
-        const char *traceback = lua_tostring(L, -1);
+        fprintf(stderr, "slmmux: %s\n", lua_tostring(L, -3));
+        const char *traceback = lua_tostring(L, -2);
         if (verbose && traceback && *traceback)
             fprintf(stderr, "%s\n", traceback);
-        return 1;
+        const char *kind = lua_tostring(L, -1);
+        rc = !kind ? EXIT_RUNTIME : !strcmp(kind, "usage") ? EXIT_USAGE
+           : !strcmp(kind, "config") ? EXIT_CONFIG : EXIT_RUNTIME;
     }
-    return 0;
+    /* an interrupted run is incomplete, whether or not the recipe noticed */
+    if (host_interrupted())
+        rc = EXIT_SIGNAL_BASE + host_interrupted();
+    return rc;
+}
+
+/* The process holds API keys (in the environment and in request headers):
+ * no core file may be written, and a non-dumpable process also keeps other
+ * users' ptrace and /proc/PID/mem away from them. */
+static void harden(void)
+{
+    struct rlimit no_core = {0, 0};
+    if (setrlimit(RLIMIT_CORE, &no_core) != 0)
+        perror("slmmux: setrlimit(RLIMIT_CORE)");
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        perror("slmmux: prctl(PR_SET_DUMPABLE)");
 }
 
 int main(int argc, char **argv)
 {
+    harden();
     if (argc < 2)
         return usage(NULL);
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
@@ -204,7 +313,8 @@ int main(int argc, char **argv)
         return 0;
     }
     int is_run = !strcmp(argv[1], "run"), is_store = !strcmp(argv[1], "store");
-    if (!is_run && !is_store) {
+    int is_recipes = !strcmp(argv[1], "recipes");
+    if (!is_run && !is_store && !is_recipes) {
         char msg[256];
         snprintf(msg, sizeof msg, "unknown command '%s'", argv[1]);
         return usage(msg);
@@ -215,12 +325,12 @@ int main(int argc, char **argv)
     if (find_home(home, sizeof home) != 0) {
         fprintf(stderr, "slmmux: cannot find the Lua library (set SLMMUX_HOME to the directory "
                         "holding lua/slmmux)\n");
-        return 1;
+        return EXIT_CONFIG;
     }
     lua_State *L = luaL_newstate();
     if (!L) {
         fprintf(stderr, "slmmux: out of memory\n");
-        return 1;
+        return EXIT_RUNTIME;
     }
     *(void **)lua_getextraspace(L) = NULL;  /* new threads copy it: non-tasks */
     luaL_openlibs(L);
@@ -228,11 +338,11 @@ int main(int argc, char **argv)
     if (host_open(L, home) != 0) {
         fprintf(stderr, "slmmux: %s\n", lua_tostring(L, -1));
         lua_close(L);
-        return 1;
+        return EXIT_RUNTIME;
     }
     int rc = parse_run_args(L, argc, argv, is_run ? 3 : 2);
     if (rc == 0)
-        rc = run(L, home, is_run ? argv[2] : "store_cli", is_store);
+        rc = run(L, home, is_run ? argv[2] : is_store ? "store_cli" : "recipes", !is_run);
     host_close(L);
     lua_close(L);
     return rc;

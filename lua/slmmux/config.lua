@@ -79,21 +79,21 @@ local function read_file(path)
   if not f then return nil end
   f:close()
   local chunk, err = loadfile(path, "t", {})
-  if not chunk then error("config " .. path .. ": " .. err, 0) end
+  if not chunk then errors.config("config " .. path .. ": " .. err) end
   local ok, t = pcall(chunk)
-  if not ok then error("config " .. path .. ": " .. tostring(t), 0) end
-  if type(t) ~= "table" then error("config " .. path .. ": must return a table", 0) end
+  if not ok then errors.config("config " .. path .. ": " .. tostring(t)) end
+  if type(t) ~= "table" then errors.config("config " .. path .. ": must return a table") end
   return t
 end
 
 local function merge(cfg, path)
   for name, ep in pairs(cfg.endpoints or {}) do
     if type(ep) ~= "table" or type(ep.base_url) ~= "string" then
-      error("config " .. path .. ": endpoint '" .. tostring(name) .. "' needs base_url", 0)
+      errors.config("config " .. path .. ": endpoint '" .. tostring(name) .. "' needs base_url")
     end
     if ep.key then
-      error("config " .. path .. ": endpoint '" .. name .. "' holds a key; name the "
-            .. "environment variable instead (key_env = \"...\")", 0)
+      errors.config("config " .. path .. ": endpoint '" .. name .. "' holds a key; name the "
+            .. "environment variable instead (key_env = \"...\")")
     end
     endpoints[name] = ep
   end

@@ -18,6 +18,7 @@ M.config = config
 
 if M.cli.verbose then core.set_debug(true) end
 if M.cli.offline then core.set_offline(true) end
+if M.cli.batch_out then core.batch_out(M.cli.batch_out) end
 
 -- The sample store opens on the first request, so recipes that never chat
 -- (tests, search over results) never create one.
@@ -26,7 +27,8 @@ local store_state = M.cli.no_store and "off" or "closed"
 local function ensure_store()
   if store_state ~= "closed" then return end
   local path = M.cli.store or os.getenv("SLMMUX_STORE") or ".slmmux/store.sqlite"
-  local ok, err = core.use_store(path)
+  -- offline nothing is written: a read-only store (an archive) will do
+  local ok, err = core.use_store(path, {readonly = M.cli.offline or false})
   if not ok then
     error("cannot open the sample store " .. path .. ": " .. tostring(err)
           .. " (use --no-store to run without it)", 0)

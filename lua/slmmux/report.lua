@@ -1,5 +1,5 @@
 -- What a run reports: a tally of finished problems, summary.json, the table
--- printed at the end, and the progress line on a terminal.
+-- printed at the end, and the progress line (on a terminal or in a log).
 local cjson = require "cjson"
 
 local M = {}
@@ -278,8 +278,9 @@ function M.table(s)
 end
 
 local function eta(p, now)
-  if p.done == 0 or p.done >= p.total then return "-" end
-  local left = math.ceil((now - p.started) / p.done * (p.total - p.done))
+  local fresh = p.done - (p.done_before or 0)
+  if fresh <= 0 or p.done >= p.total then return "-" end
+  local left = math.ceil((now - p.started) / fresh * (p.total - p.done))
   if left >= 3600 then return string.format("%dh%02dm", left // 3600, left % 3600 // 60) end
   if left >= 60 then return string.format("%dm%02ds", left // 60, left % 60) end
   return string.format("%ds", left)
@@ -292,12 +293,42 @@ local function progress_line(p, now)
     human(p.tokens), p.errors, eta(p, now))
 end
 
---- The progress task: while p.running, rewrites one line on stderr at most
--- five times a second; nothing at all when stderr is not a terminal.
--- p = {phase, done, total, in_flight, calls, calls_before (calls of earlier
--- phases), tokens, errors, started, running}.
+-- One line for a log (nohup, Slurm): no escape codes, every figure named.
+local function plain_line(p, now)
+  local elapsed = math.max(now - p.started, 1e-3)
+  local host = mux.stats and mux.stats() or {}
+  return string.format("slmmux: %s %d/%d problems · %.2f problems/s · %.1f req/s · %s tokens · "
+    .. "%d errors · %d retries · %d rate-limit waits · ETA %s\n",
+    p.phase, p.done, p.total, (p.done - (p.done_before or 0)) / elapsed,
+    (p.calls - (p.calls_before or 0)) / elapsed, human(p.tokens), p.errors,
+    host.retries or 0, host.rate_limited or 0, eta(p, now))
+end
+
+local PLAIN_EVERY_S = 30    -- default interval of the plain line (--progress-every)
+
+local function progress_plain(p)
+  local every = p.every_s or PLAIN_EVERY_S
+  local due = mux.now() + every
+  while p.running do
+    mux.sleep(math.min(0.2, every))
+    if p.running and mux.now() >= due then
+      io.stderr:write(plain_line(p, mux.now()))
+      io.stderr:flush()
+      due = mux.now() + every
+    end
+  end
+  io.stderr:write(plain_line(p, mux.now()))
+  io.stderr:flush()
+end
+
+--- The progress task, while p.running: on a terminal it rewrites one line
+-- on stderr at most five times a second; elsewhere (nohup, a Slurm log) it
+-- writes one plain line every p.every_s seconds (default 30) and one at
+-- the end. p = {phase, done, total, in_flight, calls, calls_before (calls
+-- of earlier phases), done_before (problems done by an earlier run),
+-- tokens, errors, started, running, every_s}.
 function M.progress(p)
-  if not mux.isatty(2) then return end
+  if not mux.isatty(2) then return progress_plain(p) end
   while p.running do
     io.stderr:write(progress_line(p, mux.now()))
     io.stderr:flush()

@@ -29,6 +29,7 @@ struct loop {
     fd_watch *fds;          /* indexed by fd */
     int nfds_cap;
     int nwatched;
+    int nbackground;        /* of those, LOOP_BACKGROUND */
     timer *heap;
     size_t ntimers, heap_cap;
     uint64_t next_id;
@@ -95,6 +96,10 @@ int loop_fd_watch(loop_t *l, int fd, unsigned events, loop_fd_cb cb, void *ud)
         return -1;
     if (!l->fds[fd].events)
         l->nwatched++;
+    else if (l->fds[fd].events & LOOP_BACKGROUND)
+        l->nbackground--;
+    if (events & LOOP_BACKGROUND)
+        l->nbackground++;
     /* events == 0 still counts as watched (registered with epoll, no interest) */
     l->fds[fd] = (fd_watch){cb, ud, events | 0x100u};
     return 0;
@@ -105,6 +110,8 @@ void loop_fd_unwatch(loop_t *l, int fd)
     if (fd < 0 || fd >= l->nfds_cap || !l->fds[fd].events)
         return;
     epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+    if (l->fds[fd].events & LOOP_BACKGROUND)
+        l->nbackground--;
     l->fds[fd].events = 0;
     l->fds[fd].cb = NULL;
     l->nwatched--;
@@ -181,7 +188,7 @@ void loop_timer_cancel(loop_t *l, uint64_t id)
 
 int loop_pending(const loop_t *l)
 {
-    return l->nwatched + (int)l->ntimers;
+    return l->nwatched - l->nbackground + (int)l->ntimers;
 }
 
 static int run_due_timers(loop_t *l)

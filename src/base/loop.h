@@ -9,7 +9,9 @@
 
 typedef struct loop loop_t;
 
-enum { LOOP_READ = 1, LOOP_WRITE = 2 };
+/* LOOP_BACKGROUND: the fd alone does not count in loop_pending (a signal
+ * pipe is always watched, yet nothing may wait for it forever). */
+enum { LOOP_READ = 1, LOOP_WRITE = 2, LOOP_BACKGROUND = 4 };
 
 typedef void (*loop_fd_cb)(loop_t *loop, int fd, unsigned events, void *ud);
 typedef void (*loop_timer_cb)(loop_t *loop, void *ud);
@@ -36,7 +38,8 @@ double loop_now_ms(void);
  * if nonblocking) and dispatch them. Returns the number of callbacks run. */
 int loop_run_once(loop_t *loop, int nonblocking);
 
-/* Watched fds + pending timers: 0 means nothing could ever wake the loop. */
+/* Watched fds (but LOOP_BACKGROUND ones) + pending timers: 0 means nothing
+ * but a background fd could ever wake the loop. */
 int loop_pending(const loop_t *loop);
 
 #endif

@@ -20,6 +20,7 @@
 typedef struct store store_t;
 typedef struct task task_t;
 typedef struct call call_t;
+typedef struct batch batch_t;
 
 /* ---- host.c: the one host of this process ---------------------------- */
 
@@ -29,6 +30,9 @@ typedef struct host {
     llm_t *llm;
     store_t *store;             /* the store mux.chat uses; NULL with --no-store */
     int offline;                /* never touch the network */
+    int interrupted;            /* the first SIGINT/SIGTERM received, or 0 */
+    char store_error[600];      /* why the last commit failed (not a lock), or "" */
+    batch_t *batch;             /* --batch-out: missing samples become batch lines */
     uint64_t commit_timer;
     task_t *ready_head, *ready_tail;
     int live_tasks;
@@ -39,6 +43,18 @@ host_t *host_get(void);
 
 /* Samples were put into the store: make sure a commit is due within 100 ms. */
 void host_store_touched(host_t *h);
+
+/* ---- batch.c: --batch-out ----------------------------------------------- */
+
+/* 1 when sample idx of key is already in a batch file of this run. */
+int batch_seen_sample(const batch_t *b, const uint8_t key[32], int idx);
+/* Writes the request line for samples first..first+count-1 of key (body:
+ * the request JSON as it would be sent). 0, or -1: batch_error says why. */
+int batch_write(host_t *h, const char *model, const uint8_t key[32], int first, int count,
+                const char *body, size_t body_len);
+const char *batch_error(const batch_t *b);
+/* Flushes and closes the files (at shutdown). */
+void batch_close(host_t *h);
 
 /* ---- task.c: the scheduler --------------------------------------------- */
 
@@ -67,6 +83,8 @@ void task_run_ready(host_t *h);
 int task_state(const task_t *t);
 /* Pushes a failed task's message (a string) and its traceback. */
 void task_push_error(lua_State *L, const task_t *t);
+/* Pushes a failed task's error value as raised (e.g. a table of errors.lua). */
+void task_push_error_value(lua_State *L, const task_t *t);
 
 /* ---- call.c: one lifetime scheme for what a binding holds --------------
  *
@@ -166,5 +184,6 @@ void lmath_register(lua_State *L);      /* math */
 void lvote_register(lua_State *L);      /* vote */
 void lstore_register(lua_State *L);     /* store */
 void about_register(lua_State *L);      /* about, file_sha256 */
+void batch_register(lua_State *L);      /* batch_out, batch_stats */
 
 #endif

@@ -54,6 +54,7 @@ typedef struct chat_call {
     chat_req req;               /* what the recipe asked (chatreq.h) */
     int ep, k, pending;
     int from_store;
+    int damaged_first;          /* 1 + the first damaged sample's index, or 0 */
     uint8_t key[32];
     uint8_t extras_key[32];
     char extras_request[80];    /* "extras <64 hex>" */
@@ -507,6 +508,19 @@ static int lookup_extras(chat_call *c)
     return found < 0 ? -1 : 0;
 }
 
+/* A damaged sample (its checksum does not match) is never replayed: it is
+ * reported by key and index and requested again, or, offline, the call
+ * fails naming it. */
+static void report_damaged(chat_call *c, int idx)
+{
+    char hex[65];
+    sha256_hex(c->key, hex);
+    fprintf(stderr, "slmmux: store: sample %d of prompt %s is damaged (checksum mismatch)%s\n", idx, hex,
+            c->call.h->offline ? "" : "; requesting it again");
+    if (!c->damaged_first)
+        c->damaged_first = idx + 1;
+}
+
 /* Fill slots from the store; returns how many samples are missing, or -1. */
 static int lookup_stored(chat_call *c)
 {
@@ -519,7 +533,9 @@ static int lookup_stored(chat_call *c)
         return -1;
     }
     for (int i = 0; i < c->k; i++) {
-        if (!have[i])
+        if (have[i] == STORE_DAMAGED)
+            report_damaged(c, i);
+        if (have[i] != 1)
             continue;
         slot *s = &c->slots[i];
         if (got[i].has_text) {
@@ -539,6 +555,61 @@ static int lookup_stored(chat_call *c)
     if (c->from_store && lookup_extras(c) < 0)
         return -1;
     return c->k - c->from_store;
+}
+
+/* After SIGINT/SIGTERM or a failed commit no sample is bought: stored
+ * ones only. */
+static int refuse_request(lua_State *L, chat_call *c)
+{
+    host_t *h = c->call.h;
+    call_end(&c->call);
+    if (h->interrupted)
+        return push_error(L, "interrupted", 0, "interrupted: no new requests after a signal", 0);
+    char msg[700];
+    snprintf(msg, sizeof msg, "no new requests: the store cannot keep them (%s)", h->store_error);
+    return push_error(L, "store", 0, msg, 0);
+}
+
+/* --batch-out: the missing samples become batch request lines (batch.c),
+ * in the runs of indices a live call would request, and the prompt's
+ * request text goes into the store for import-batch to tie the answers
+ * to. The call fails with kind "batch": deferred, not an answer. */
+static int defer_to_batch(lua_State *L, chat_call *c)
+{
+    host_t *h = c->call.h;
+    if (!h->store) {
+        call_end(&c->call);
+        return push_error(L, "batch", 0, "--batch-out needs the sample store (not --no-store)", 0);
+    }
+    const char *model = c->model;
+    int max_n = llm_endpoint_supports_n(h->llm, c->ep) ? MAX_N_PER_REQUEST : 1;
+    int wrote = 0, rc = 0;
+    buf_t body = BUF_INIT;
+    for (int i = 0; i < c->k && rc == 0;) {
+        if (c->slots[i].filled || batch_seen_sample(h->batch, c->key, i)) {
+            i++;
+            continue;
+        }
+        int j = i;
+        while (j < c->k && !c->slots[j].filled && !batch_seen_sample(h->batch, c->key, j) && j - i < max_n)
+            j++;
+        buf_reset(&body);
+        if (buf_append(&body, c->req.prefix.data, c->req.prefix.len) < 0 ||
+            (c->req.transport.len && buf_append(&body, c->req.transport.data, c->req.transport.len) < 0) ||
+            (c->req.has_seed && buf_printf(&body, ",\"seed\":%lld", (long long)(c->seed_base + i)) < 0) ||
+            (j - i > 1 && buf_printf(&body, ",\"n\":%d", j - i) < 0) || buf_putc(&body, '}') < 0)
+            oom_abort(body.len);
+        rc = batch_write(h, model, c->key, i, j - i, body.data, body.len);
+        wrote += rc == 0;
+        i = j;
+    }
+    buf_free(&body);
+    if (wrote && store_put_request(h->store, c->key, c->canon.data, c->canon.len) == 0)
+        host_store_touched(h);
+    call_end(&c->call);
+    if (rc < 0)
+        return push_error(L, "batch", 0, batch_error(h->batch), 0);
+    return push_error(L, "batch", 0, "deferred to the batch file (--batch-out)", 0);
 }
 
 /* core.chat(req [, endpoint [, why]]) -> resp | nil, message, info.
@@ -574,15 +645,23 @@ static int l_chat(lua_State *L)
     }
     if (missing == 0)
         return chat_results(L, c);
+    if (h->interrupted || h->store_error[0])
+        return refuse_request(L, c);
+    if (h->batch)
+        return defer_to_batch(L, c);
     if (h->offline) {
         int first = 0;
         while (c->slots[first].filled)
             first++;
-        char hex[17];
-        chat_hex(c->key, 8, hex);
+        char hex[65];
+        sha256_hex(c->key, hex);
         char msg[400];
-        snprintf(msg, sizeof msg, "offline: %d of %d samples missing from the store (first: sample %d "
-                 "of prompt %s…)", missing, c->k, first, hex);
+        if (c->damaged_first)
+            snprintf(msg, sizeof msg, "offline: sample %d of prompt %s is damaged in the store "
+                     "(checksum mismatch) and cannot be requested again offline", c->damaged_first - 1, hex);
+        else
+            snprintf(msg, sizeof msg, "offline: %d of %d samples missing from the store (first: sample %d "
+                     "of prompt %.16s…)", missing, c->k, first, hex);
         call_end(&c->call);
         return push_error(L, "offline", 0, msg, 0);
     }

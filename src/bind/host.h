@@ -14,9 +14,19 @@ int host_open(lua_State *L, const char *home);
 
 /* Runs the function on top of the stack, with the nargs arguments above
  * it, as the first task and drives the loop until it ends. Returns 0, or
- * -1 with two strings pushed: the error message (one line, as raised) and
- * the traceback ("stack traceback:\n..."; may be empty). */
+ * -1 with three values pushed: the error message (one line, as raised),
+ * the traceback ("stack traceback:\n..."; may be empty) and the error's
+ * kind from lua/slmmux/errors.lua ("usage", "config", "interrupted") or nil
+ * for a runtime failure.
+ *
+ * The first SIGINT or SIGTERM makes mux.interrupted() true and new
+ * requests fail; the recipe has 30 s to stop. A second signal (or those
+ * 30 s) commits the store, ends the sandbox runs and exits the process
+ * with 128 + the first signal's number. */
 int host_run_main(lua_State *L, int nargs);
+
+/* The number of the first SIGINT/SIGTERM received, or 0. */
+int host_interrupted(void);
 
 /* Releases everything (transfers, sandbox runs, the store). Safe after a
  * failed run; call it before lua_close. */

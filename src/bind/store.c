@@ -11,15 +11,25 @@
  *   st:lookup(key, k) -> array of k entries, entry i+1 for sample i: a table
  *       {text=, finish_reason=, prompt_tokens=, completion_tokens=,
  *        latency_ms=, model=, created=} or false when not stored; text is
- *       absent for null content, other unknown fields are absent too
+ *       absent for null content, other unknown fields are absent too;
+ *       second result: the indices of damaged samples (checksum mismatch,
+ *       entries false), or nil
  *   st:put(key, request_text_or_nil, idx, sample) -> true if stored, false if
  *       that sample was already stored (it never changes); sample has the
  *       fields above, all optional; other fields are ignored
- *   st:commit() -> true;  st:pending() -> samples put but not committed
+ *   st:request(key) -> true when the prompt of key is stored with its
+ *       request text (run --batch-out stores it before any sample)
+ *   st:commit() -> true, or nil, message, busy (true: another process
+ *       holds the lock, the batch is kept for a later try)
+ *   st:pending() -> samples put but not committed
  *   st:stats() -> {prompts=, samples=, bytes=}
  *   st:each(fn) -> number of samples visited; calls fn(key_hex, request, idx,
- *       sample) for every stored sample, by key then index; fn returning
- *       false stops; fn must not write to this store
+ *       sample) for every committed sample, by key then index (sample is
+ *       false when damaged); fn returning false stops; fn must not write
+ *       to this store
+ *   st:verify() -> ok, report: ok is true when whole; report = {prompts=,
+ *       samples=, damaged_samples=, damaged_prompts=, orphans=,
+ *       integrity_errors=, checksums=bool, problems={line...}}
  *   st:close() -> true
  * Misuse (wrong types, bad key, negative index, a closed store) raises an
  * error naming the argument; SQLite failures return nil, message. Strings
@@ -70,7 +80,7 @@ static int lstore_open(lua_State *L)
     static const char *const fname = "mux.store.open";
     static const char *const known[] = {"readonly", "busy_timeout_ms", NULL};
     const char *path = check_string(L, 1, fname, "path", NULL);
-    store_opts o = {0, 0};
+    store_opts o = {0, 0, 0};
     if (check_opt_table(L, 2, fname, "opts")) {
         check_fields(L, 2, fname, "opts", known);
         if (lua_getfield(L, 2, "readonly") != LUA_TNIL)
@@ -139,14 +149,24 @@ static int lstore_lookup(lua_State *L)
     if (store_lookup(s, key, (int)k, out, have) < 0)
         return lstore_fail(L, s);
     lua_createtable(L, (int)k, 0);
+    int damaged = 0;
     for (lua_Integer i = 0; i < k; i++) {
-        if (have[i])
+        if (have[i] == 1)
             lstore_push_sample(L, &out[i]);
         else
             lua_pushboolean(L, 0);
         lua_rawseti(L, -2, i + 1);
+        damaged += have[i] == STORE_DAMAGED;
     }
-    return 1;
+    if (!damaged)
+        return 1;
+    lua_createtable(L, damaged, 0);
+    for (lua_Integer i = 0, n = 0; i < k; i++)
+        if (have[i] == STORE_DAMAGED) {
+            lua_pushinteger(L, i);
+            lua_rawseti(L, -2, ++n);
+        }
+    return 2;
 }
 
 /* Reads sample.field at the top of the stack; raises naming it if mistyped. */
@@ -208,11 +228,26 @@ static int lstore_put(lua_State *L)
     return 1;
 }
 
+static int lstore_request(lua_State *L)
+{
+    store_t *s = lstore_check(L, "store:request");
+    uint8_t key[32];
+    lstore_key(L, 2, "store:request", key);
+    int rc = store_has_request(s, key);
+    if (rc < 0)
+        return lstore_fail(L, s);
+    lua_pushboolean(L, rc);
+    return 1;
+}
+
 static int lstore_commit(lua_State *L)
 {
     store_t *s = lstore_check(L, "store:commit");
-    if (store_commit(s) < 0)
-        return lstore_fail(L, s);
+    if (store_commit(s) < 0) {
+        lstore_fail(L, s);
+        lua_pushboolean(L, store_busy(s));
+        return 3;
+    }
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -268,7 +303,10 @@ static int lstore_each_row(lua_State *L)
     else
         lua_pushnil(L);
     lua_pushinteger(L, r->idx);
-    lstore_push_sample(L, r->sm);
+    if (r->sm)
+        lstore_push_sample(L, r->sm);
+    else
+        lua_pushboolean(L, 0);
     lua_call(L, 4, 1);
     return 1;
 }
@@ -305,6 +343,37 @@ static int lstore_each(lua_State *L)
         return lstore_fail(L, s);
     lua_pushinteger(L, c.visited);
     return 1;
+}
+
+static void lstore_problem(void *ud, const char *line)
+{
+    lua_State *L = ud;
+    lua_pushstring(L, line);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+}
+
+static int lstore_verify(lua_State *L)
+{
+    store_t *s = lstore_check(L, "store:verify");
+    store_report r;
+    lua_createtable(L, 0, 8);
+    lua_newtable(L);    /* problems, filled by lstore_problem */
+    int rc = store_verify(s, &r, lstore_problem, L);
+    if (rc < 0)
+        return lstore_fail(L, s);
+    lua_setfield(L, -2, "problems");
+    const struct { const char *name; long v; } counts[] = {{"prompts", r.prompts}, {"samples", r.samples},
+        {"damaged_samples", r.damaged_samples}, {"damaged_prompts", r.damaged_prompts},
+        {"orphans", r.orphans}, {"integrity_errors", r.integrity_errors}};
+    for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+        lua_pushinteger(L, counts[i].v);
+        lua_setfield(L, -2, counts[i].name);
+    }
+    lua_pushboolean(L, r.checksums);
+    lua_setfield(L, -2, "checksums");
+    lua_pushboolean(L, rc == 0);
+    lua_insert(L, -2);
+    return 2;
 }
 
 static int lstore_close(lua_State *L)
@@ -358,10 +427,12 @@ static int lstore_hash(lua_State *L)
 static const luaL_Reg lstore_methods[] = {
     {"lookup", lstore_lookup},
     {"put", lstore_put},
+    {"request", lstore_request},
     {"commit", lstore_commit},
     {"pending", lstore_pending},
     {"stats", lstore_stats},
     {"each", lstore_each},
+    {"verify", lstore_verify},
     {"close", lstore_close},
     {NULL, NULL},
 };

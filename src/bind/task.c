@@ -213,6 +213,13 @@ void task_push_error(lua_State *L, const task_t *t)
     lua_remove(L, -2);
 }
 
+void task_push_error_value(lua_State *L, const task_t *t)
+{
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->results_ref);
+    lua_rawgeti(L, -1, 1);
+    lua_remove(L, -2);
+}
+
 /* ---- Lua functions: tasks ------------------------------------------------ */
 
 static int task_l_spawn(lua_State *L)

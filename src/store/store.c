@@ -1,10 +1,10 @@
 /* store: the durable sample store on SQLite. See store.h for the contract. */
-#include "store/store.h"
+#include "store/internal.h"
 
-#include "base/buf.h"
+#include "base/oom.h"
+#include "store/sha256.h"
 
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,9 @@
 
 /* "slmx": PRAGMA application_id tells our stores from other SQLite files. */
 #define STORE_APP_ID 0x736c6d78
-#define STORE_VERSION 1
+/* 2 added samples.sum, a checksum verified on every read; a version 1
+ * store is migrated when opened for writing, read unverified otherwise. */
+#define STORE_VERSION 2
 #define STORE_BUSY_MS 5000
 
 /* Layout, measured with tests/bench/bench_store.sh (100,000 samples of 1 KB,
@@ -44,46 +46,36 @@ static const char store_schema[] =
     " latency_ms REAL,"
     " served_model TEXT,"
     " created REAL,"                  /* Unix time, seconds */
+    " sum BLOB,"                      /* store_sum of the row (sum.c) */
     " UNIQUE(prompt, idx));";
 
 static const char sql_lookup[] =
     "SELECT s.idx, s.text, s.finish_reason, s.prompt_tokens, s.completion_tokens, s.latency_ms,"
-    " s.served_model, s.created FROM prompts p JOIN samples s ON s.prompt = p.id"
+    " s.served_model, s.created, s.sum FROM prompts p JOIN samples s ON s.prompt = p.id"
     " WHERE p.key = ?1 AND s.idx >= 0 AND s.idx < ?2";
+static const char sql_has_sample[] =
+    "SELECT s.text, s.finish_reason, s.prompt_tokens, s.completion_tokens, s.latency_ms,"
+    " s.served_model, s.created, s.sum FROM prompts p JOIN samples s ON s.prompt = p.id"
+    " WHERE p.key = ?1 AND s.idx = ?2";
 static const char sql_find_prompt[] = "SELECT id, request IS NULL FROM prompts WHERE key = ?1";
 static const char sql_add_prompt[] = "INSERT INTO prompts(key, request) VALUES (?1, ?2)";
 static const char sql_fill_request[] = "UPDATE prompts SET request = ?2 WHERE id = ?1";
 static const char sql_put_sample[] =
     "INSERT OR IGNORE INTO samples(prompt, idx, text, finish_reason, prompt_tokens, completion_tokens,"
-    " latency_ms, served_model, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    " latency_ms, served_model, created, sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+/* A sample already there is replaced only when damaged: first writer wins. */
+static const char sql_old_sum[] =
+    "SELECT text, finish_reason, prompt_tokens, completion_tokens, latency_ms, served_model, created,"
+    " sum FROM samples WHERE prompt = ?1 AND idx = ?2";
+static const char sql_replace_sample[] =
+    "UPDATE samples SET text = ?3, finish_reason = ?4, prompt_tokens = ?5, completion_tokens = ?6,"
+    " latency_ms = ?7, served_model = ?8, created = ?9, sum = ?10 WHERE prompt = ?1 AND idx = ?2";
 static const char sql_each[] =
     "SELECT p.key, p.request, s.idx, s.text, s.finish_reason, s.prompt_tokens, s.completion_tokens,"
-    " s.latency_ms, s.served_model, s.created"
+    " s.latency_ms, s.served_model, s.created, s.sum"
     " FROM prompts p JOIN samples s ON s.prompt = p.id ORDER BY p.key, s.idx";
 
-struct store {
-    sqlite3 *db;
-    char *path;
-    int readonly, busy_ms;
-    int in_txn;             /* our batch transaction is open */
-    int pending;            /* samples inserted in it */
-    int in_each;            /* store_each is running: writes would disturb it */
-    sqlite3_stmt *begin, *commit, *lookup, *find_prompt, *add_prompt, *fill_request, *put_sample, *each;
-    sqlite3_stmt *count_prompts, *count_samples;
-    /* The prompt written last in this batch: the k samples of a prompt
-     * arrive together, so its row is looked up once, not k times. Only
-     * trusted inside the batch, whose rollback could take the row away. */
-    uint8_t last_prompt[32];
-    sqlite3_int64 last_prompt_id;
-    int have_last_prompt;
-    buf_t arena;            /* strings handed out by store_lookup */
-    size_t *offs;           /* their offsets in arena while it may move */
-    size_t offs_cap;
-    char err[512];
-};
-
-static void store_fmt(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void store_fmt(char *err, size_t errlen, const char *fmt, ...)
+void store_fmt(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || !errlen)
         return;
@@ -102,8 +94,11 @@ static void store_explain(char *err, size_t errlen, const char *path, sqlite3 *d
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        store_fmt(err, errlen, "store %s: locked by another writer for more than %d ms while %s; "
-                  "try again when it has finished", path, busy_ms, what);
+        if (busy_ms > 0)
+            store_fmt(err, errlen, "store %s: locked by another writer for more than %d ms while %s; "
+                      "try again when it has finished", path, busy_ms, what);
+        else
+            store_fmt(err, errlen, "store %s: locked by another writer while %s", path, what);
         break;
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
@@ -128,18 +123,10 @@ static void store_explain(char *err, size_t errlen, const char *path, sqlite3 *d
     }
 }
 
-static int store_fail(store_t *s, int rc, const char *what)
+int store_fail(store_t *s, int rc, const char *what)
 {
-    store_explain(s->err, sizeof s->err, s->path, s->db, rc, s->busy_ms, what);
-    /* Some errors (disk full, I/O) make SQLite roll the whole batch back. */
-    if (s->in_txn && sqlite3_get_autocommit(s->db)) {
-        size_t n = strlen(s->err);
-        if (s->pending)
-            snprintf(s->err + n, sizeof s->err - n, "; %d uncommitted samples were lost", s->pending);
-        s->in_txn = 0;
-        s->pending = 0;
-        s->have_last_prompt = 0;
-    }
+    store_explain(s->err, sizeof s->err, s->path, s->db, rc, s->nowait ? 0 : s->busy_ms, what);
+    s->busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
     return -1;
 }
 
@@ -183,7 +170,7 @@ static int store_int(sqlite3 *db, const char *sql, long *out)
     return rc;
 }
 
-/* 0: a store of our version; 1: an empty database; -1: refused (err set). */
+/* 0: a store (s->version set); 1: an empty database; -1: refused (err set). */
 static int store_check_schema(store_t *s, char *err, size_t errlen)
 {
     long app, version, objects;
@@ -210,76 +197,196 @@ static int store_check_schema(store_t *s, char *err, size_t errlen)
         store_fmt(err, errlen, "store %s: not a valid slmmux store (schema version %ld)", s->path, version);
         return -1;
     }
+    s->version = (int)version;
     return 0;
 }
 
-static int store_create_schema(store_t *s, char *err, size_t errlen)
+/* Version 1 to 2: the checksum column, filled for every sample already
+ * there. Their content is trusted as it is: a v1 store never had a check. */
+static int store_migrate_v1(store_t *s)
+{
+    static const char sql_rows[] =
+        "SELECT s.rowid, p.key, s.idx, s.text, s.finish_reason, s.prompt_tokens, s.completion_tokens,"
+        " s.latency_ms, s.served_model, s.created FROM prompts p JOIN samples s ON s.prompt = p.id";
+    sqlite3_stmt *rows = NULL, *set = NULL;
+    int rc = sqlite3_exec(s->db, "ALTER TABLE samples ADD COLUMN sum BLOB", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->db, sql_rows, -1, &rows, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->db, "UPDATE samples SET sum = ?2 WHERE rowid = ?1", -1, &set, NULL);
+    /* sums first, writes after: no update under a running scan */
+    sqlite3_int64 *ids = NULL;
+    uint8_t (*sums)[STORE_SUM_LEN] = NULL;
+    size_t n = 0, cap = 0;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(rows)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            ids = xrealloc(ids, cap * sizeof *ids);
+            sums = xrealloc(sums, cap * sizeof *sums);
+        }
+        store_sample sm;
+        store_read_sample(rows, 3, &sm);
+        ids[n] = sqlite3_column_int64(rows, 0);
+        if (sqlite3_column_bytes(rows, 1) == 32)
+            store_sum(sqlite3_column_blob(rows, 1), sqlite3_column_int(rows, 2), &sm, sums[n]);
+        else
+            memset(sums[n], 0, STORE_SUM_LEN);   /* not a key we wrote: verify reports it */
+        n++;
+        rc = SQLITE_OK;
+    }
+    if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
+    for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+        sqlite3_bind_int64(set, 1, ids[i]);
+        sqlite3_bind_blob(set, 2, sums[i], STORE_SUM_LEN, SQLITE_STATIC);
+        rc = sqlite3_step(set) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
+        sqlite3_reset(set);
+    }
+    if (rc == SQLITE_OK) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", STORE_VERSION);
+        rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    }
+    free(ids);
+    free(sums);
+    sqlite3_finalize(rows);
+    sqlite3_finalize(set);
+    return rc;
+}
+
+/* Creates the schema in an empty file, or migrates an older one, under the
+ * write lock: another process may be doing the same, so decide again there. */
+static int store_upgrade(store_t *s, char *err, size_t errlen)
 {
     char sql[sizeof store_schema + 128];
     snprintf(sql, sizeof sql, "%sPRAGMA application_id = %d; PRAGMA user_version = %d;", store_schema,
              STORE_APP_ID, STORE_VERSION);
-    /* Another process may be creating it too: decide again under the write lock. */
     int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         store_explain(err, errlen, s->path, s->db, rc, s->busy_ms, "creating the schema");
         return -1;
     }
     int state = store_check_schema(s, err, errlen);
-    if (state == 1 && (rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
-        store_explain(err, errlen, s->path, s->db, rc, s->busy_ms, "creating the schema");
+    const char *what = state == 1 ? "creating the schema" : "adding checksums (schema version 2)";
+    if (state == 1)
+        rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    else if (state == 0 && s->version < STORE_VERSION)
+        rc = store_migrate_v1(s);
+    if (rc != SQLITE_OK)
+        store_explain(err, errlen, s->path, s->db, rc, s->busy_ms, what);
     if (state < 0 || rc != SQLITE_OK) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }
     if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
-        store_explain(err, errlen, s->path, s->db, rc, s->busy_ms, "creating the schema");
+        store_explain(err, errlen, s->path, s->db, rc, s->busy_ms, what);
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }
+    s->version = STORE_VERSION;
     return 0;
 }
 
 static int store_prepare(store_t *s, char *err, size_t errlen)
 {
+    /* a version 1 store (read-only) has no sum column: NULL in its place */
+    int v1 = s->version < 2;
     struct { sqlite3_stmt **st; const char *sql; } all[] = {
         {&s->begin, "BEGIN IMMEDIATE"},
         {&s->commit, "COMMIT"},
+        {&s->rollback, "ROLLBACK"},
         {&s->lookup, sql_lookup},
+        {&s->has_sample, sql_has_sample},
         {&s->find_prompt, sql_find_prompt},
         {&s->add_prompt, sql_add_prompt},
         {&s->fill_request, sql_fill_request},
-        {&s->put_sample, sql_put_sample},
+        {&s->put_sample, v1 ? NULL : sql_put_sample},
+        {&s->old_sum, v1 ? NULL : sql_old_sum},
+        {&s->replace_sample, v1 ? NULL : sql_replace_sample},
         {&s->each, sql_each},
         {&s->count_prompts, "SELECT count(*) FROM prompts"},
         {&s->count_samples, "SELECT count(*) FROM samples"},
     };
+    buf_t sql = BUF_INIT;
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-        int rc = sqlite3_prepare_v3(s->db, all[i].sql, -1, SQLITE_PREPARE_PERSISTENT, all[i].st, NULL);
+        if (!all[i].sql)
+            continue;
+        buf_reset(&sql);
+        if (buf_puts(&sql, all[i].sql) < 0) {
+            buf_free(&sql);
+            store_fmt(err, errlen, "store %s: out of memory", s->path);
+            return -1;
+        }
+        if (v1 && sql.data)
+            for (char *p; (p = strstr(sql.data, "s.sum")); )
+                memcpy(p, " NULL", 5);
+        int rc = sqlite3_prepare_v3(s->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, all[i].st, NULL);
         if (rc != SQLITE_OK) {
             store_fmt(err, errlen, "store %s: not a valid slmmux store (%s)", s->path, sqlite3_errmsg(s->db));
+            buf_free(&sql);
             return -1;
         }
     }
+    buf_free(&sql);
     return 0;
+}
+
+static void store_pend_free(store_pend *p)
+{
+    free(p->request);
+    free((char *)p->sm.text);
+    free((char *)p->sm.finish_reason);
+    free((char *)p->sm.served_model);
+}
+
+static void store_drop_pending(store_t *s)
+{
+    for (int i = 0; i < s->npend; i++)
+        store_pend_free(&s->pend[i]);
+    s->npend = 0;
 }
 
 static void store_free(store_t *s)
 {
-    sqlite3_stmt *all[] = {s->begin, s->commit, s->lookup, s->find_prompt, s->add_prompt, s->fill_request,
-                           s->put_sample, s->each, s->count_prompts, s->count_samples};
+    sqlite3_stmt *all[] = {s->begin, s->commit, s->rollback, s->lookup, s->has_sample, s->find_prompt,
+                           s->add_prompt, s->fill_request, s->put_sample, s->old_sum, s->replace_sample,
+                           s->each, s->count_prompts, s->count_samples};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);
     /* close_v2 so that a statement we forgot cannot keep the file open. */
     sqlite3_close_v2(s->db);
+    store_drop_pending(s);
+    free(s->pend);
     buf_free(&s->arena);
     free(s->offs);
     free(s->path);
     free(s);
 }
 
+/* A read-only store in a directory we cannot write (an archive, another
+ * user's files): SQLite cannot create the -shm file WAL needs. With no WAL
+ * content to miss (the last writer checkpointed and removed it), the file
+ * can be read as immutable. */
+static int store_open_immutable(store_t *s)
+{
+    char wal[4096];
+    struct stat st;
+    if ((size_t)snprintf(wal, sizeof wal, "%s-wal", s->path) >= sizeof wal ||
+        (stat(wal, &st) == 0 && st.st_size > 0))
+        return SQLITE_CANTOPEN;
+    char *uri = sqlite3_mprintf("file:%s?immutable=1", s->path);
+    if (!uri)
+        oom_abort(strlen(s->path) + 32);
+    sqlite3_close_v2(s->db);
+    s->db = NULL;
+    int rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+    sqlite3_free(uri);
+    return rc;
+}
+
 store_t *store_open(const char *path, const store_opts *opts, char *err, size_t errlen)
 {
-    static const store_opts defaults = {0, 0};
+    static const store_opts defaults = {0, 0, 0};
     if (!opts)
         opts = &defaults;
     if (!path || !*path) {
@@ -293,6 +400,7 @@ store_t *store_open(const char *path, const store_opts *opts, char *err, size_t 
         return NULL;
     }
     s->readonly = opts->readonly != 0;
+    s->nowait = opts->nowait != 0;
     s->busy_ms = opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : STORE_BUSY_MS;
 
     if (!s->readonly && store_mkdirs(path, err, errlen) < 0) {
@@ -339,11 +447,17 @@ store_t *store_open(const char *path, const store_opts *opts, char *err, size_t 
         }
     }
     int state = store_check_schema(s, err, errlen);
+    int why = sqlite3_errcode(s->db) & 0xff;
+    if (state < 0 && s->readonly && (why == SQLITE_CANTOPEN || why == SQLITE_READONLY) &&
+        store_open_immutable(s) == SQLITE_OK) {
+        sqlite3_extended_result_codes(s->db, 1);
+        state = store_check_schema(s, err, errlen);
+    }
     if (state == 1 && s->readonly) {
         store_fmt(err, errlen, "store %s: not a valid slmmux store (empty database)", path);
         state = -1;
-    } else if (state == 1) {
-        state = store_create_schema(s, err, errlen);
+    } else if (state == 1 || (state == 0 && !s->readonly && s->version < STORE_VERSION)) {
+        state = store_upgrade(s, err, errlen);
     }
     if (state < 0 || store_prepare(s, err, errlen) < 0) {
         store_free(s);
@@ -351,40 +465,6 @@ store_t *store_open(const char *path, const store_opts *opts, char *err, size_t 
     }
     return s;
 }
-
-int store_commit(store_t *s)
-{
-    if (!s->in_txn)
-        return 0;
-    int rc = sqlite3_step(s->commit);
-    sqlite3_reset(s->commit);
-    if (rc != SQLITE_DONE)
-        return store_fail(s, rc, "committing");
-    s->in_txn = 0;
-    s->pending = 0;
-    s->have_last_prompt = 0;
-    return 0;
-}
-
-int store_close(store_t *s, char *err, size_t errlen)
-{
-    if (!s)
-        return 0;
-    int rc = 0;
-    if (s->in_txn && store_commit(s) < 0) {
-        rc = -1;
-        if (s->in_txn)  /* still open: closing rolls it back */
-            store_fmt(err, errlen, "%s; %d uncommitted samples were lost", s->err, s->pending);
-        else            /* already rolled back, and s->err says so */
-            store_fmt(err, errlen, "%s", s->err);
-    }
-    store_free(s);
-    return rc;
-}
-
-int store_pending(const store_t *s) { return s->pending; }
-
-const char *store_errmsg(const store_t *s) { return s->err; }
 
 static int store_bind_text(sqlite3_stmt *st, int col, const char *str)
 {
@@ -423,6 +503,164 @@ static int store_prompt_id(store_t *s, const uint8_t key[32], const char *reques
     return 0;
 }
 
+/* Binds a sample to ?1..?10 of put_sample or replace_sample. */
+static void store_bind_sample(sqlite3_stmt *st, sqlite3_int64 prompt, const store_pend *p)
+{
+    const store_sample *sm = &p->sm;
+    sqlite3_bind_int64(st, 1, prompt);
+    sqlite3_bind_int(st, 2, p->idx);
+    if (sm->has_text)   /* a zero-length blob needs a non-NULL pointer, NULL would bind SQL NULL */
+        sqlite3_bind_blob64(st, 3, sm->text ? sm->text : "", sm->text_len, SQLITE_STATIC);
+    store_bind_text(st, 4, sm->finish_reason);
+    if (sm->prompt_tokens >= 0)
+        sqlite3_bind_int64(st, 5, sm->prompt_tokens);
+    if (sm->completion_tokens >= 0)
+        sqlite3_bind_int64(st, 6, sm->completion_tokens);
+    if (sm->latency_ms >= 0)
+        sqlite3_bind_double(st, 7, sm->latency_ms);
+    store_bind_text(st, 8, sm->served_model);
+    sqlite3_bind_double(st, 9, sm->created);
+    sqlite3_bind_blob(st, 10, p->sum, STORE_SUM_LEN, SQLITE_STATIC);
+}
+
+static int store_step_sample(store_t *s, sqlite3_stmt *st, sqlite3_int64 prompt, const store_pend *p)
+{
+    store_bind_sample(st, prompt, p);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, rc, "storing a sample");
+}
+
+/* Writes one pending sample inside the commit's transaction. A sample
+ * already there stays (first writer wins) unless its checksum says it is
+ * damaged: then this one, just received again, replaces it. */
+static int store_write_pend(store_t *s, const store_pend *p, sqlite3_int64 prompt)
+{
+    if (store_step_sample(s, s->put_sample, prompt, p) < 0)
+        return -1;
+    if (sqlite3_changes(s->db) > 0)
+        return 0;
+    sqlite3_stmt *st = s->old_sum;
+    sqlite3_bind_int64(st, 1, prompt);
+    sqlite3_bind_int(st, 2, p->idx);
+    int rc = sqlite3_step(st), damaged = 0;
+    if (rc == SQLITE_ROW) {
+        store_sample old;
+        store_read_sample(st, 0, &old);
+        damaged = !store_sum_ok(s, st, 7, p->key, p->idx, &old);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(s, rc, "checking a stored sample");
+    return damaged ? store_step_sample(s, s->replace_sample, prompt, p) : 0;
+}
+
+int store_commit(store_t *s)
+{
+    s->busy = 0;
+    if (s->npend == 0)
+        return 0;
+    if (s->in_each) {
+        store_fmt(s->err, sizeof s->err, "store %s: cannot commit while iterating", s->path);
+        return -1;
+    }
+    /* IMMEDIATE takes the write lock now; a deferred transaction could
+     * fail to upgrade later. With nowait a lock held elsewhere fails at
+     * once: the host's loop must not stall, it retries from a timer. */
+    if (s->nowait)
+        sqlite3_busy_timeout(s->db, 0);
+    int rc = sqlite3_step(s->begin);
+    sqlite3_reset(s->begin);
+    if (s->nowait)
+        sqlite3_busy_timeout(s->db, s->busy_ms);
+    if (rc != SQLITE_DONE) {
+        store_fail(s, rc, "starting a write");
+        goto failed;
+    }
+    sqlite3_int64 prompt = 0;
+    for (int i = 0; i < s->npend; i++) {
+        store_pend *p = &s->pend[i];
+        /* the k samples of a prompt arrive together: one prompt lookup */
+        int same = i > 0 && memcmp(s->pend[i - 1].key, p->key, 32) == 0;
+        if ((!same || p->request) && store_prompt_id(s, p->key, p->request, p->request_len, &prompt) < 0)
+            goto rollback;
+        if (p->idx >= 0 && store_write_pend(s, p, prompt) < 0)
+            goto rollback;
+    }
+    rc = sqlite3_step(s->commit);
+    sqlite3_reset(s->commit);
+    if (rc != SQLITE_DONE) {
+        store_fail(s, rc, "committing");
+        goto rollback;
+    }
+    store_drop_pending(s);
+    return 0;
+rollback:
+    /* some errors (disk full, I/O) have rolled back already */
+    if (!sqlite3_get_autocommit(s->db)) {
+        sqlite3_step(s->rollback);
+        sqlite3_reset(s->rollback);
+    }
+failed: {
+        size_t n = strlen(s->err);
+        snprintf(s->err + n, sizeof s->err - n, " (%d sample%s received, not yet committed)", s->npend,
+                 s->npend == 1 ? "" : "s");
+    }
+    return -1;
+}
+
+int store_close(store_t *s, char *err, size_t errlen)
+{
+    if (!s)
+        return 0;
+    int rc = 0;
+    if (s->npend && store_commit(s) < 0) {
+        rc = -1;
+        store_fmt(err, errlen, "%s; %d samples were not committed and are lost", s->err, s->npend);
+    }
+    store_free(s);
+    return rc;
+}
+
+int store_pending(const store_t *s) { return s->npend; }
+
+int store_busy(const store_t *s) { return s->busy; }
+
+const char *store_errmsg(const store_t *s) { return s->err; }
+
+/* The pending sample idx of key, or NULL. Linear: the batch holds what
+ * arrived since the last commit (100 ms of samples, more only while
+ * another process holds the lock), and lookups are per prompt, not per
+ * sample, so a scan costs less than keeping an index. */
+static store_pend *store_find_pend(store_t *s, const uint8_t key[32], int idx)
+{
+    for (int i = s->npend - 1; i >= 0; i--)
+        if (s->pend[i].idx == idx && memcmp(s->pend[i].key, key, 32) == 0)
+            return &s->pend[i];
+    return NULL;
+}
+
+/* 1 when sample idx of key is stored and whole, 0 when not (or damaged). */
+static int store_has(store_t *s, const uint8_t key[32], int idx)
+{
+    sqlite3_stmt *st = s->has_sample;
+    sqlite3_bind_blob(st, 1, key, 32, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, idx);
+    int rc = sqlite3_step(st), whole = 0;
+    if (rc == SQLITE_ROW) {
+        store_sample sm;
+        store_read_sample(st, 0, &sm);
+        whole = store_sum_ok(s, st, 7, key, idx, &sm);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(s, rc, "looking up a sample");
+    return whole;
+}
+
+static char *store_dup(const char *p, size_t n) { return p ? xmemdup(p, n) : NULL; }
+
 int store_put(store_t *s, const uint8_t key[32], const char *request, size_t request_len, int idx,
               const store_sample *sm)
 {
@@ -438,71 +676,77 @@ int store_put(store_t *s, const uint8_t key[32], const char *request, size_t req
         store_fmt(s->err, sizeof s->err, "store %s: negative sample index %d", s->path, idx);
         return -1;
     }
-    int rc;
-    if (!s->in_txn) {
-        /* IMMEDIATE takes the write lock now, under the busy timeout; a
-         * deferred transaction could fail to upgrade later without waiting. */
-        rc = sqlite3_step(s->begin);
-        sqlite3_reset(s->begin);
-        if (rc != SQLITE_DONE)
-            return store_fail(s, rc, "starting a write");
-        s->in_txn = 1;
-        s->have_last_prompt = 0;
+    if (store_find_pend(s, key, idx))
+        return 0;
+    int have = store_has(s, key, idx);
+    if (have != 0)
+        return have < 0 ? -1 : 0;
+    if (s->npend == s->pend_cap) {
+        s->pend_cap = s->pend_cap ? 2 * s->pend_cap : 256;
+        s->pend = xrealloc(s->pend, (size_t)s->pend_cap * sizeof *s->pend);
     }
-    if (!s->have_last_prompt || memcmp(s->last_prompt, key, 32) != 0) {
-        if (store_prompt_id(s, key, request, request_len, &s->last_prompt_id) < 0)
-            return -1;
-        memcpy(s->last_prompt, key, 32);
-        s->have_last_prompt = 1;
+    store_pend *p = &s->pend[s->npend];
+    memset(p, 0, sizeof *p);
+    memcpy(p->key, key, 32);
+    p->idx = idx;
+    /* the request is kept once per key and batch */
+    store_pend *prev = s->npend ? &s->pend[s->npend - 1] : NULL;
+    int told = prev && memcmp(prev->key, key, 32) == 0 && (prev->request || !request);
+    if (request && !told) {
+        p->request = xmemdup(request, request_len);
+        p->request_len = request_len;
     }
-    sqlite3_stmt *st = s->put_sample;
-    sqlite3_bind_int64(st, 1, s->last_prompt_id);
-    sqlite3_bind_int(st, 2, idx);
-    if (sm->has_text)   /* a zero-length blob needs a non-NULL pointer, NULL would bind SQL NULL */
-        sqlite3_bind_blob64(st, 3, sm->text ? sm->text : "", sm->text_len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 3);
-    store_bind_text(st, 4, sm->finish_reason);
-    if (sm->prompt_tokens >= 0)
-        sqlite3_bind_int64(st, 5, sm->prompt_tokens);
-    if (sm->completion_tokens >= 0)
-        sqlite3_bind_int64(st, 6, sm->completion_tokens);
-    if (sm->latency_ms >= 0)
-        sqlite3_bind_double(st, 7, sm->latency_ms);
-    store_bind_text(st, 8, sm->served_model);
-    double created = sm->created;
-    if (!(created > 0)) {
+    p->sm.has_text = sm->has_text;
+    p->sm.text = sm->has_text ? xmemdup(sm->text ? sm->text : "", sm->text_len) : NULL;
+    p->sm.text_len = sm->has_text ? sm->text_len : 0;
+    p->sm.finish_reason = store_dup(sm->finish_reason, sm->finish_reason ? strlen(sm->finish_reason) : 0);
+    p->sm.served_model = store_dup(sm->served_model, sm->served_model ? strlen(sm->served_model) : 0);
+    p->sm.prompt_tokens = sm->prompt_tokens >= 0 ? sm->prompt_tokens : -1;
+    p->sm.completion_tokens = sm->completion_tokens >= 0 ? sm->completion_tokens : -1;
+    p->sm.latency_ms = sm->latency_ms >= 0 ? sm->latency_ms : -1;
+    p->sm.created = sm->created;
+    if (!(p->sm.created > 0)) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        created = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+        p->sm.created = (double)ts.tv_sec + ts.tv_nsec / 1e9;
     }
-    sqlite3_bind_double(st, 9, created);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE)
-        return store_fail(s, rc, "storing a sample");
-    if (sqlite3_changes(s->db) == 0)
-        return 0;
-    s->pending++;
+    store_sum(key, idx, &p->sm, p->sum);
+    s->npend++;
     return 1;
 }
 
-/* Reads columns first.. of a sample row; strings are left pointing into the
- * statement (valid until its next step). */
-static void store_read_sample(sqlite3_stmt *st, int first, store_sample *sm)
+int store_put_request(store_t *s, const uint8_t key[32], const char *request, size_t request_len)
 {
-    sm->has_text = sqlite3_column_type(st, first) != SQLITE_NULL;
-    sm->text = sm->has_text ? sqlite3_column_blob(st, first) : NULL;
-    sm->text_len = (size_t)sqlite3_column_bytes(st, first);
-    if (sm->has_text && !sm->text)
-        sm->text = "";   /* SQLite returns NULL for a zero-length blob */
-    sm->finish_reason = (const char *)sqlite3_column_text(st, first + 1);
-    sm->prompt_tokens = sqlite3_column_type(st, first + 2) == SQLITE_NULL ? -1 : (long)sqlite3_column_int64(st, first + 2);
-    sm->completion_tokens = sqlite3_column_type(st, first + 3) == SQLITE_NULL ? -1 : (long)sqlite3_column_int64(st, first + 3);
-    sm->latency_ms = sqlite3_column_type(st, first + 4) == SQLITE_NULL ? -1 : sqlite3_column_double(st, first + 4);
-    sm->served_model = (const char *)sqlite3_column_text(st, first + 5);
-    sm->created = sqlite3_column_double(st, first + 6);
+    if (s->readonly) {
+        store_fmt(s->err, sizeof s->err, "store %s: opened read-only", s->path);
+        return -1;
+    }
+    if (s->npend == s->pend_cap) {
+        s->pend_cap = s->pend_cap ? 2 * s->pend_cap : 256;
+        s->pend = xrealloc(s->pend, (size_t)s->pend_cap * sizeof *s->pend);
+    }
+    store_pend *p = &s->pend[s->npend++];
+    memset(p, 0, sizeof *p);
+    memcpy(p->key, key, 32);
+    p->idx = -1;    /* no sample: the prompt row only */
+    p->request = xmemdup(request, request_len);
+    p->request_len = request_len;
+    return 0;
+}
+
+int store_has_request(store_t *s, const uint8_t key[32])
+{
+    for (int i = 0; i < s->npend; i++)
+        if (s->pend[i].request && memcmp(s->pend[i].key, key, 32) == 0)
+            return 1;
+    sqlite3_stmt *st = s->find_prompt;
+    sqlite3_bind_blob(st, 1, key, 32, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int found = rc == SQLITE_ROW && !sqlite3_column_int(st, 1);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(s, rc, "looking up a prompt");
+    return found;
 }
 
 /* Copies a string into the arena; returns its offset + 1, 0 for NULL. */
@@ -519,6 +763,14 @@ static size_t store_keep(store_t *s, const char *p, size_t n, int *oom)
 }
 
 static const char *store_at(const store_t *s, size_t off) { return off ? s->arena.data + off - 1 : NULL; }
+
+static void store_keep_sample(store_t *s, int i, const store_sample *sm, store_sample *out, int *oom)
+{
+    out[i] = *sm;
+    s->offs[3 * i] = store_keep(s, sm->has_text ? (sm->text ? sm->text : "") : NULL, sm->text_len, oom);
+    s->offs[3 * i + 1] = store_keep(s, sm->finish_reason, sm->finish_reason ? strlen(sm->finish_reason) : 0, oom);
+    s->offs[3 * i + 2] = store_keep(s, sm->served_model, sm->served_model ? strlen(sm->served_model) : 0, oom);
+}
 
 int store_lookup(store_t *s, const uint8_t key[32], int k, store_sample *out, unsigned char *have)
 {
@@ -538,31 +790,42 @@ int store_lookup(store_t *s, const uint8_t key[32], int k, store_sample *out, un
     sqlite3_stmt *st = s->lookup;
     sqlite3_bind_blob(st, 1, key, 32, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, k);
-    int rc, found = 0, oom = 0;
+    int rc, oom = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && !oom) {
         int i = sqlite3_column_int(st, 0);
-        store_sample *sm = &out[i];
-        store_read_sample(st, 1, sm);
-        s->offs[3 * i] = store_keep(s, sm->text, sm->text_len, &oom);
-        s->offs[3 * i + 1] = store_keep(s, sm->finish_reason, sm->finish_reason ? strlen(sm->finish_reason) : 0, &oom);
-        s->offs[3 * i + 2] = store_keep(s, sm->served_model, sm->served_model ? strlen(sm->served_model) : 0, &oom);
+        store_sample sm;
+        store_read_sample(st, 1, &sm);
+        if (!store_sum_ok(s, st, 8, key, i, &sm)) {
+            have[i] = STORE_DAMAGED;
+            continue;
+        }
+        store_keep_sample(s, i, &sm, out, &oom);
         have[i] = 1;
-        found++;
     }
     sqlite3_reset(st);
+    /* samples received but not committed (a locked store, a failed commit) */
+    for (int j = 0; j < s->npend && !oom; j++) {
+        store_pend *p = &s->pend[j];
+        if (p->idx >= 0 && p->idx < k && have[p->idx] != 1 && memcmp(p->key, key, 32) == 0) {
+            store_keep_sample(s, p->idx, &p->sm, out, &oom);
+            have[p->idx] = 1;
+        }
+    }
     if (oom) {
         memset(have, 0, (size_t)k);
         store_fmt(s->err, sizeof s->err, "store %s: out of memory", s->path);
         return -1;
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
         memset(have, 0, (size_t)k);
         return store_fail(s, rc, "looking up samples");
     }
     /* The arena may have moved while growing: point into it only now. */
+    int found = 0;
     for (int i = 0; i < k; i++) {
-        if (!have[i])
+        if (have[i] != 1)
             continue;
+        found++;
         out[i].text = store_at(s, s->offs[3 * i]);
         out[i].finish_reason = store_at(s, s->offs[3 * i + 1]);
         out[i].served_model = store_at(s, s->offs[3 * i + 2]);
@@ -601,13 +864,14 @@ int store_each(store_t *s, store_each_fn fn, void *ud)
     while (!stopped && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const uint8_t *key = sqlite3_column_blob(st, 0);
         if (sqlite3_column_bytes(st, 0) != 32)
-            continue;   /* not a key we wrote */
+            continue;   /* not a key we wrote (store verify reports it) */
         const char *request = (const char *)sqlite3_column_text(st, 1);
         size_t request_len = (size_t)sqlite3_column_bytes(st, 1);
         int idx = sqlite3_column_int(st, 2);
         store_sample sm;
         store_read_sample(st, 3, &sm);
-        stopped = fn(ud, key, request, request_len, idx, &sm) != 0;
+        int whole = store_sum_ok(s, st, 10, key, idx, &sm);
+        stopped = fn(ud, key, request, request_len, idx, whole ? &sm : NULL) != 0;
     }
     sqlite3_reset(st);
     s->in_each = 0;

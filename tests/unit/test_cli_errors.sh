@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A recipe's or a configuration's error prints one line, "slmmux: <message>",
-# and exits 1; -v adds the Lua traceback (also of a task mux.wait re-raised).
+# and exits 1 (3 for a configuration error); -v adds the Lua traceback (also
+# of a task mux.wait re-raised).
 set -u
 cd "$(dirname "$0")/../.."
 export SLMMUX_HOME="$PWD"
@@ -44,8 +45,8 @@ local mux = require "slmmux"
 print(mux.chat{model = "m", messages = {{role = "user", content = "hi"}}})
 LUA
 rc=$(SLMMUX_CONFIG="$tmp/broken.config.lua" run chat.lua)
-check "a configuration error exits 1 with one line naming the file" \
-  "[ $rc -eq 1 ] && [ \$(wc -l < '$tmp/out') -eq 1 ] && grep -q '^slmmux: config .*broken.config.lua: ' '$tmp/out'"
+check "a configuration error exits 3 with one line naming the file" \
+  "[ $rc -eq 3 ] && [ \$(wc -l < '$tmp/out') -eq 1 ] && grep -q '^slmmux: config .*broken.config.lua: ' '$tmp/out'"
 
 printf 'return 1 +\n' > "$tmp/syntax.lua"
 rc=$(run syntax.lua)

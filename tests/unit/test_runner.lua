@@ -103,7 +103,7 @@ assert(summary.accuracy.correct == correct, "run() returns the summary")
 
 -- 2. Failed requests: the problem is an error, excluded from accuracy, counted.
 out = dir("errors")
-runner.run(recipe({models = {"good", "flaky"}, limit = 40, out = out}), {overrides = {}})
+runner.run(recipe({models = {"good", "flaky"}, limit = 40, out = out}), {overrides = {}, max_errors = 1})
 lines = read_lines(out .. "/results.jsonl")
 s = read_json(out .. "/summary.json")
 local errors, scored_right = 0, 0
@@ -121,6 +121,57 @@ assert(#lines == 40 and errors > 0 and errors < 40, "errors: " .. errors)
 assert(s.counts.errors == errors and s.counts.scored == 40 - errors and s.counts.total == 40)
 assert(s.accuracy.n == 40 - errors and s.accuracy.correct == scored_right)
 assert(s.errors[1].count == errors and s.errors[1].message:find("503"))
+
+-- 2b. Too many failed problems fail the run (exit status 1), after summary.json:
+-- more than the --max-errors share (default 0.1), or every problem.
+out = dir("too_many")
+fails(function() runner.run(recipe({models = {"good", "flaky"}, limit = 40, out = out}), {overrides = {}}) end,
+  "problems failed (more than --max-errors 0.1)", "503")
+assert(read_json(out .. "/summary.json").counts.errors > 4, "summary.json is written first")
+runner.run(recipe({models = {"good", "flaky"}, limit = 40, out = dir("share")}), {overrides = {}, max_errors = 0.5})
+local dead = {accuracy = 0.5, consistency = 0.4, latency_ms = 1, tokens = 10, error_rate = 1}
+fails(function()
+  runner.run(recipe({models = {"dead"}, profiles = {dead = dead}, limit = 5, out = dir("dead")}),
+    {overrides = {}, max_errors = 1})
+end, "all 5 problems failed; the first error")
+
+-- 2c. Resume: with the same --out and settings, the problems already in
+-- results.jsonl are kept and not solved again; a torn last line (a crash
+-- mid-write) is cut off and its problem solved again; other settings are
+-- refused rather than mixed in.
+local solved = 0
+local function counting(problem, ctx)
+  solved = solved + 1
+  return require("slmmux.policies").get("slm_mux").solve(problem, ctx)
+end
+out = dir("resume")
+runner.run(recipe({solve = counting, limit = 10}), {overrides = {}, out = out})
+local whole = read_lines(out .. "/results.jsonl")
+local f = assert(io.open(out .. "/results.jsonl", "rb"))
+local text = f:read("a")
+f:close()
+local cut, pos = 0, 0
+for _ = 1, 6 do pos = text:find("\n", pos + 1, true) end
+cut = pos
+f = assert(io.open(out .. "/results.jsonl", "wb"))
+f:write(text:sub(1, cut), text:sub(cut + 1, cut + 40))   -- 6 lines and a torn seventh
+f:close()
+solved = 0
+local resumed = runner.run(recipe({solve = counting, limit = 10}), {overrides = {}, out = out})
+local again = read_lines(out .. "/results.jsonl")
+assert(solved == 4, "solved " .. solved .. " problems again, not the 4 missing")
+assert(#again == 10 and resumed.counts.total == 10, #again .. " lines")
+local by_id = {}
+for _, l in ipairs(whole) do by_id[l.id] = l end
+for _, l in ipairs(again) do
+  assert(by_id[l.id] and by_id[l.id].final_answer == l.final_answer, "same problems, same answers")
+  by_id[l.id] = nil
+end
+assert(next(by_id) == nil, "every problem once")
+fails(function() runner.run(recipe({solve = counting, limit = 10, samples = 2}), {overrides = {}, out = out}) end,
+  "holds results of other settings", out)
+
+-- 3. Validation records are held out; shuffling is deterministic per seed.
 
 -- 3. Validation: every problem is evaluated; the task's validation file by
 -- default; records held out only when asked for (and then never evaluated);

@@ -184,7 +184,7 @@ static void test_other_connection_sees_only_committed(void)
 {
     const char *path = path_in("iso.sqlite");
     store_t *a = open_or_die(path, NULL);
-    store_opts ro = {1, 0};
+    store_opts ro = {1, 0, 0};
     store_t *b = open_or_die(path, &ro);
     uint8_t key[32];
     key_of("iso", key);
@@ -317,13 +317,13 @@ static void test_newer_schema_is_refused(void)
 {
     const char *path = path_in("newer.sqlite");
     store_close(open_or_die(path, NULL), NULL, 0);
-    CHECK(raw_exec(path, "PRAGMA user_version = 2", NULL, 0) == SQLITE_OK);
+    CHECK(raw_exec(path, "PRAGMA user_version = 3", NULL, 0) == SQLITE_OK);
     char err[600];
-    store_opts ro = {1, 0};
+    store_opts ro = {1, 0, 0};
     for (int readonly = 0; readonly < 2; readonly++) {
         err[0] = '\0';
         CHECK(store_open(path, readonly ? &ro : NULL, err, sizeof err) == NULL);
-        CHECK_MSG(strstr(err, path) && strstr(err, "schema version 2 is newer"), "got: %s", err);
+        CHECK_MSG(strstr(err, path) && strstr(err, "schema version 3 is newer"), "got: %s", err);
     }
 }
 
@@ -334,7 +334,7 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static void test_locked_store_fails_clearly_and_loses_nothing(void)
+static void test_locked_store_keeps_the_batch_and_loses_nothing(void)
 {
     const char *path = path_in("locked.sqlite");
     uint8_t key[32], late[32];
@@ -352,25 +352,35 @@ static void test_locked_store_fails_clearly_and_loses_nothing(void)
     CHECK(sqlite3_open(path, &raw) == SQLITE_OK);
     CHECK(sqlite3_exec(raw, "BEGIN EXCLUSIVE; INSERT INTO prompts(key, request) VALUES (randomblob(32), 'raw')",
                        NULL, NULL, NULL) == SQLITE_OK);
-    store_opts quick = {0, 150};
+    store_opts quick = {0, 150, 0}, nowait = {0, 150, 1};
     store_t *b = open_or_die(path, &quick);   /* WAL: opening and reading need no write lock */
+    store_t *c = open_or_die(path, &nowait);
     CHECK(store_lookup(b, key, 10, out, have) == 10);
+    CHECK(store_put(b, late, "r", 1, 0, &sm) == 1);   /* a put only keeps the sample */
+    CHECK(store_put(c, late, "r", 1, 1, &sm) == 1);
     double t0 = now_ms();
-    CHECK(store_put(b, late, "r", 1, 0, &sm) == -1);
+    CHECK(store_commit(b) == -1);
     double waited = now_ms() - t0;
-    CHECK_MSG(strstr(store_errmsg(b), path) && strstr(store_errmsg(b), "locked by another writer"),
-              "got: %s", store_errmsg(b));
+    CHECK_MSG(strstr(store_errmsg(b), path) && strstr(store_errmsg(b), "locked by another writer") &&
+              strstr(store_errmsg(b), "1 sample received, not yet committed"), "got: %s", store_errmsg(b));
     CHECK_MSG(waited >= 140 && waited < 3000, "waited %.0f ms for a 150 ms busy timeout", waited);
-    CHECK(store_pending(b) == 0);
+    CHECK(store_busy(b) && store_pending(b) == 1);
+    t0 = now_ms();
+    CHECK(store_commit(c) == -1 && store_busy(c));
+    waited = now_ms() - t0;
+    CHECK_MSG(waited < 50, "a nowait commit returned after %.0f ms", waited);
+    /* the batch stays readable by its own connection meanwhile */
+    CHECK(store_lookup(c, late, 2, out, have) == 1 && have[1] == 1 && sample_is(&out[1], "kept", 4));
     CHECK(sqlite3_exec(raw, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close(raw);
 
-    CHECK(store_put(b, late, "r", 1, 0, &sm) == 1);    /* the failed put can be retried */
-    CHECK(store_commit(b) == 0);
+    CHECK(store_commit(b) == 0 && !store_busy(b) && store_pending(b) == 0);   /* retried whole */
+    CHECK(store_commit(c) == 0 && store_pending(c) == 0);
     CHECK(store_lookup(a, key, 10, out, have) == 10);
-    CHECK(store_lookup(a, late, 1, out, have) == 1);
+    CHECK(store_lookup(a, late, 2, out, have) == 2);
     store_close(a, NULL, 0);
     store_close(b, NULL, 0);
+    store_close(c, NULL, 0);
 
     /* A file locked before it became a store: the open itself fails clearly. */
     const char *fresh = path_in("locked-fresh.sqlite");
@@ -381,9 +391,157 @@ static void test_locked_store_fails_clearly_and_loses_nothing(void)
     CHECK_MSG(strstr(err, fresh) && strstr(err, "locked by another writer"), "got: %s", err);
     sqlite3_exec(raw, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(raw);
-    store_t *c = store_open(fresh, &quick, err, sizeof err);
-    CHECK_MSG(c != NULL, "opens once the lock is gone: %s", err);
-    store_close(c, NULL, 0);
+    store_t *d = store_open(fresh, &quick, err, sizeof err);
+    CHECK_MSG(d != NULL, "opens once the lock is gone: %s", err);
+    store_close(d, NULL, 0);
+}
+
+static void count_problem(void *ud, const char *line)
+{
+    (void)line;
+    ++*(int *)ud;
+}
+
+/* A byte changed in a stored sample (bit rot, a bad disk, an edit): the
+ * read reports it damaged instead of returning it, verify finds it, and a
+ * put of the same sample replaces it (a first writer's whole sample does
+ * not get replaced). */
+static void test_damaged_samples_are_detected_and_replaced(void)
+{
+    const char *path = path_in("damaged.sqlite");
+    store_t *s = open_or_die(path, NULL);
+    uint8_t key[32];
+    key_of("damaged", key);
+    store_sample sm = sample_text("the answer is 42", 16), out[3];
+    unsigned char have[3];
+    for (int i = 0; i < 3; i++)
+        CHECK(store_put(s, key, "damaged", 7, i, &sm) == 1);
+    CHECK(store_close(s, NULL, 0) == 0);
+    store_report r;
+    int problems = 0;
+    s = open_or_die(path, NULL);
+    CHECK(store_verify(s, &r, count_problem, &problems) == 0 && problems == 0);
+    CHECK(r.samples == 3 && r.prompts == 1 && r.checksums);
+    store_close(s, NULL, 0);
+
+    CHECK(raw_exec(path, "UPDATE samples SET text = CAST('the answer is 43' AS BLOB) WHERE idx = 1", NULL, 0) == SQLITE_OK);
+    CHECK(raw_exec(path, "UPDATE samples SET completion_tokens = 21 WHERE idx = 2", NULL, 0) == SQLITE_OK);
+    s = open_or_die(path, NULL);
+    CHECK(store_lookup(s, key, 3, out, have) == 1);
+    CHECK(have[0] == 1 && have[1] == STORE_DAMAGED && have[2] == STORE_DAMAGED);
+    CHECK(store_verify(s, &r, count_problem, &problems) == 1);
+    CHECK_MSG(r.damaged_samples == 2 && problems == 2, "%ld damaged, %d lines", r.damaged_samples, problems);
+    store_sample again = sample_text("the answer is 42", 16), other = sample_text("other", 5);
+    CHECK(store_put(s, key, "damaged", 7, 0, &other) == 0);   /* whole: first writer wins */
+    CHECK(store_put(s, key, "damaged", 7, 1, &again) == 1);   /* damaged: replaced */
+    CHECK(store_put(s, key, "damaged", 7, 2, &again) == 1);
+    CHECK(store_commit(s) == 0);
+    CHECK(store_lookup(s, key, 3, out, have) == 3 && sample_is(&out[0], "the answer is 42", 16));
+    CHECK(sample_is(&out[1], "the answer is 42", 16));
+    CHECK(store_verify(s, &r, NULL, NULL) == 0 && r.damaged_samples == 0);
+    /* a request that no longer hashes to its key */
+    store_close(s, NULL, 0);
+    CHECK(raw_exec(path, "UPDATE prompts SET request = 'edited'", NULL, 0) == SQLITE_OK);
+    s = open_or_die(path, NULL);
+    CHECK(store_verify(s, &r, NULL, NULL) == 1 && r.damaged_prompts == 1);
+    store_close(s, NULL, 0);
+}
+
+/* A store of schema version 1 (no checksums), as written by slmmux 0.1:
+ * read as it is when opened read-only, given checksums when opened for
+ * writing, and its samples are all kept. */
+static void test_version_1_store_is_migrated(void)
+{
+    const char *path = path_in("v1.sqlite");
+    CHECK(raw_exec(path, "PRAGMA journal_mode = WAL", NULL, 0) == SQLITE_OK);
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+        "CREATE TABLE prompts(id INTEGER PRIMARY KEY, key BLOB NOT NULL UNIQUE, request TEXT);"
+        "CREATE TABLE samples(prompt INTEGER NOT NULL REFERENCES prompts(id), idx INTEGER NOT NULL,"
+        " text BLOB, finish_reason TEXT, prompt_tokens INTEGER, completion_tokens INTEGER,"
+        " latency_ms REAL, served_model TEXT, created REAL, UNIQUE(prompt, idx));"
+        "PRAGMA application_id = 1936485752; PRAGMA user_version = 1;", NULL, NULL, NULL) == SQLITE_OK);
+    uint8_t key[32];
+    key_of("v1 prompt", key);
+    sqlite3_stmt *st;
+    CHECK(sqlite3_prepare_v2(db, "INSERT INTO prompts(key, request) VALUES (?1, 'v1 prompt')", -1, &st, NULL) == SQLITE_OK);
+    sqlite3_bind_blob(st, 1, key, 32, SQLITE_STATIC);
+    CHECK(sqlite3_step(st) == SQLITE_DONE);
+    sqlite3_finalize(st);
+    CHECK(sqlite3_exec(db, "INSERT INTO samples VALUES (1, 0, CAST('old one' AS BLOB), 'stop', 5, 6, 7.5, 'm', 1.7e9),"
+                           " (1, 1, NULL, 'length', NULL, NULL, NULL, NULL, 1.7e9)", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+
+    store_opts ro = {1, 0, 0};
+    store_t *s = open_or_die(path, &ro);
+    store_sample out[3];
+    unsigned char have[3];
+    store_report r;
+    CHECK(store_lookup(s, key, 2, out, have) == 2 && sample_is(&out[0], "old one", 7) && !out[1].has_text);
+    CHECK(store_verify(s, &r, NULL, NULL) == 0 && !r.checksums && r.samples == 2);
+    store_close(s, NULL, 0);
+    char version[16];
+    CHECK(raw_exec(path, "PRAGMA user_version", version, sizeof version) == SQLITE_OK);
+    CHECK_STR(version, "1");
+
+    s = open_or_die(path, NULL);
+    CHECK(store_verify(s, &r, NULL, NULL) == 0 && r.checksums && r.samples == 2);
+    CHECK(store_lookup(s, key, 2, out, have) == 2 && sample_is(&out[0], "old one", 7));
+    CHECK(out[0].prompt_tokens == 5 && out[0].latency_ms == 7.5 && out[1].prompt_tokens == -1);
+    store_sample sm = sample_text("new", 3);
+    CHECK(store_put(s, key, NULL, 0, 2, &sm) == 1 && store_commit(s) == 0);
+    store_close(s, NULL, 0);
+    CHECK(raw_exec(path, "PRAGMA user_version", version, sizeof version) == SQLITE_OK);
+    CHECK_STR(version, "2");
+    /* a migrated sample that is then damaged is caught like any other */
+    CHECK(raw_exec(path, "UPDATE samples SET text = CAST('old One' AS BLOB) WHERE idx = 0", NULL, 0) == SQLITE_OK);
+    s = open_or_die(path, NULL);
+    CHECK(store_lookup(s, key, 3, out, have) == 2 && have[0] == STORE_DAMAGED);
+    store_close(s, NULL, 0);
+}
+
+/* A store in a directory this process may not write (an archive, another
+ * user's files) still opens read-only: SQLite cannot create its -shm file
+ * there. Root ignores directory permissions, so a child process drops to
+ * nobody's uid to try. */
+static void test_read_only_directory(void)
+{
+    const char *sub = path_in("ro");
+    const char *path = path_in("ro/store.sqlite");
+    store_t *s = open_or_die(path, NULL);
+    uint8_t key[32];
+    key_of("ro", key);
+    store_sample sm = sample_text("readable", 8);
+    CHECK(store_put(s, key, "ro", 2, 0, &sm) == 1);
+    CHECK(store_close(s, NULL, 0) == 0);
+    chmod(dir, 0755);
+    chmod(path, 0644);
+    chmod(sub, 0555);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (getuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(3);
+        char err[600];
+        store_opts ro = {1, 0, 0};
+        store_t *r = store_open(path, &ro, err, sizeof err);
+        if (!r) {
+            fprintf(stderr, "read-only open: %s\n", err);
+            _exit(1);
+        }
+        store_sample out[1];
+        unsigned char have[1];
+        int ok = store_lookup(r, key, 1, out, have) == 1 && sample_is(&out[0], "readable", 8);
+        long prompts, samples, bytes;
+        ok &= store_stats(r, &prompts, &samples, &bytes) == 0 && samples == 1;
+        store_close(r, NULL, 0);
+        _exit(ok ? 0 : 2);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "read-only child status %d", status);
+    chmod(sub, 0755);
+    chmod(dir, 0700);
 }
 
 static void test_paths(void)
@@ -401,7 +559,7 @@ static void test_paths(void)
     CHECK_MSG(strstr(err, under) && strstr(err, "cannot create directory"), "got: %s", err);
 
     const char *nothing = path_in("nothing.sqlite");
-    store_opts ro = {1, 0};
+    store_opts ro = {1, 0, 0};
     CHECK(store_open(nothing, &ro, err, sizeof err) == NULL);
     CHECK_MSG(strstr(err, nothing) && strstr(err, "cannot open"), "got: %s", err);
     CHECK_MSG(access(nothing, F_OK) != 0, "a read-only open must not create the file");
@@ -429,7 +587,7 @@ static int collect(void *ud, const uint8_t key[32], const char *request, size_t 
         v->with_req++;
     if (!request)
         v->null_req++;
-    if (sm->has_text && sm->text_len == 3 && memcmp(sm->text, "x\0y", 3) == 0)
+    if (sm && sm->has_text && sm->text_len == 3 && memcmp(sm->text, "x\0y", 3) == 0)
         v->nul_ok++;
     if (v->s) {
         store_sample w = sample_text("w", 1);
@@ -496,7 +654,10 @@ int main(void)
     test_two_processes_write_concurrently();
     test_garbage_and_foreign_files_are_refused();
     test_newer_schema_is_refused();
-    test_locked_store_fails_clearly_and_loses_nothing();
+    test_locked_store_keeps_the_batch_and_loses_nothing();
+    test_damaged_samples_are_detected_and_replaced();
+    test_version_1_store_is_migrated();
+    test_read_only_directory();
     test_paths();
     test_each_and_stats();
     nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);

@@ -58,6 +58,7 @@ assert(st:pending() == 0, "a rejected put stores nothing")
 -- each: every sample once, by key then index; false stops; errors propagate
 local k2 = mux.store.hash("request two")
 for i = 0, 2 do assert(st:put(k2, "request two", i, { text = "t" .. i })) end
+assert(st:commit() == true, "each visits committed samples")
 local seen, requests = {}, {}
 assert(st:each(function(k, req, idx, sample)
   seen[#seen + 1] = k .. ":" .. idx
@@ -69,6 +70,10 @@ for i = 2, #seen do assert(seen[i - 1] < seen[i], "ordered by key then index") e
 assert(st:each(function() return false end) == 1)
 raises("boom", function() st:each(function() error("boom") end) end)
 assert(st:each(function() end) == 5, "the store is usable after an error inside each")
+
+local whole, report = st:verify()
+assert(whole == true and report.samples == 5 and report.prompts == 2 and report.checksums
+  and report.damaged_samples == 0 and #report.problems == 0)
 
 local s = st:stats()
 assert(s.prompts == 2 and s.samples == 5 and s.bytes > 0)

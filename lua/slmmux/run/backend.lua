@@ -3,6 +3,7 @@
 -- request of the run goes through (ctx.chat's, whatever the policy), which
 -- keeps the progress counts: calls, requests in flight, tokens paid for.
 local context = require "slmmux.run.context"
+local errors = require "slmmux.errors"
 local sim = require "slmmux.sim"
 
 local mux = require "slmmux"
@@ -52,9 +53,9 @@ function M.choose(cfg, cli)
     return "api", endpoints
   end
   if #missing < #cfg.models then
-    error(string.format("no endpoint configured for %s (but for other models there is); "
+    errors.config(string.format("no endpoint configured for %s (but for other models there is); "
       .. "configure it, or simulate every model with -s backend=sim",
-      table.concat(missing, ", ")), 0)
+      table.concat(missing, ", ")))
   end
   notice("no endpoint configured for " .. table.concat(missing, ", ")
     .. "; using the built-in simulator (-s backend=sim)")

@@ -156,9 +156,28 @@ local function observing(st, chat_for)
   end
 end
 
-local function new_context(st, problem, models)
+-- How a run stops early and when it counts as failed, in one place.
+local RUN = {
+  grace_s = 10,       -- after SIGINT/SIGTERM, how long problems in flight may finish
+  poll_s = 0.05,      -- how often the main task looks at the solving task
+  max_errors = 0.1,   -- default --max-errors: the share of failed problems that fails the run
+}
+
+-- A context whose requests note an interruption or a deferral to a batch
+-- file (--batch-out): a problem that lost a request to either is not
+-- recorded (it runs again on resume), even if its policy made a decision
+-- from the samples it did get.
+local UNRECORDED = {interrupted = true, batch = true}
+
+local function new_context(st, problem, models, flags)
+  local chat = st.chat(problem)
+  local function noted(req)
+    local resp, err, info = chat(req)
+    if info and UNRECORDED[info.kind] and flags then flags.unrecorded = true end
+    return resp, err, info
+  end
   return context.new(problem, {task = st.task, models = models or st.cfg.models, opts = st.cfg,
-    accuracy = st.accuracy_for(problem), seed = st.seed, chat = st.chat(problem)})
+    accuracy = st.accuracy_for(problem), seed = st.seed, chat = noted})
 end
 
 -- compat: is the selected sample right by slmmux's own extraction and
@@ -181,10 +200,19 @@ local function equivalence_verdict(st, problem, ctx, decision)
   return false
 end
 
+-- Why the run stops before its end: the first signal, or the first failed
+-- write or commit (st.failure); nil while it goes on.
+local function stopping(st)
+  return st.failure or mux.interrupted()
+end
+
 local function solve_one(st, problem)
-  local ctx = new_context(st, problem)
+  if stopping(st) then return end
+  local flags = {}
+  local ctx = new_context(st, problem, nil, flags)
   local t0 = mux.now()
   local decision, err = st.solve(problem, ctx)
+  if flags.unrecorded or (stopping(st) and (err or type(decision) ~= "table")) then return end
   local line = results.line(st.task, st.cfg.models, problem, ctx, decision, err)
   line.elapsed_s = math.floor((mux.now() - t0) * 1000 + 0.5) / 1000
   if st.plain and not line.error then
@@ -200,11 +228,28 @@ local function solve_one(st, problem)
   if line.error then p.errors = p.errors + 1 end
 end
 
-local function solve_all(st, problems)
+-- The problems not yet in results.jsonl (lines kept from an earlier run of
+-- the same settings are counted in the tally and the progress).
+local function remaining(st, problems, kept)
+  local done = {}
+  for _, line in ipairs(kept) do
+    done[line.id] = true
+    report.add(st.tally, line)
+    if line.error then st.progress.errors = st.progress.errors + 1 end
+  end
+  local left = {}
+  for _, problem in ipairs(problems) do
+    if not done[problem.id] then left[#left + 1] = problem end
+  end
+  return left
+end
+
+local function solve_all(st, problems, kept)
   local p = st.progress
-  p.phase, p.done, p.total, p.started = st.task.name, 0, #problems, mux.now()
-  p.calls_before = p.calls
-  mux.map(problems, function(problem) solve_one(st, problem) end,
+  local left = remaining(st, problems, kept)
+  p.phase, p.done, p.total, p.started = st.task.name, #problems - #left, #problems, mux.now()
+  p.done_before, p.calls_before = p.done, p.calls
+  mux.map(left, function(problem) solve_one(st, problem) end,
     {concurrency = st.cfg.concurrency})
 end
 
@@ -247,15 +292,58 @@ local function measure(st, plan, meta)
   st.recording = false
 end
 
-local function write_summary(st, meta)
-  local summary = report.summary(st.tally, meta)
-  local f = assert(io.open(meta.out .. "/summary.json", "w"))
-  f:write(report.encode_pretty(summary))
-  f:close()
-  return summary
+-- --shard I/N: the problems whose id hashes to share I of N. By id, not by
+-- position, so the shares do not depend on --shuffle or on the order of
+-- the data file, and N machines cover every problem exactly once. The
+-- validation problems are every shard's (the merged store holds their
+-- samples once).
+local function shard_of(problems, shard)
+  if not shard then return problems end
+  local mine = {}
+  for _, p in ipairs(problems) do
+    local h = tonumber(mux.store.hash(tostring(p.id)):sub(1, 8), 16)
+    if h % shard.count == shard.index - 1 then mine[#mine + 1] = p end
+  end
+  return mine
 end
 
-local function finish(st, meta, o)
+-- Waits for the solving task; after a signal or a failed write, RUN.grace_s
+-- at most: no problem starts, and the samples of the requests in flight
+-- still reach the store (unless it is the store that failed). Returns the
+-- solver's error, if it failed.
+local function wait_solver(st, solver)
+  local deadline
+  while not st.solved do
+    if stopping(st) then
+      deadline = deadline or mux.now() + RUN.grace_s
+      if mux.now() >= deadline then return end
+    end
+    mux.sleep(RUN.poll_s)
+  end
+  local ok, err = pcall(mux.wait, solver)
+  if not ok then return err end
+end
+
+local function write_file(path, text)
+  local f, err = io.open(path, "w")
+  if not f then error("cannot write " .. err, 0) end
+  local ok, werr = f:write(text)
+  if ok then ok, werr = f:flush() end
+  f:close()
+  if not ok then error(string.format("cannot write %s: %s", path, werr), 0) end
+end
+
+-- Exit status 1 when every problem failed or more than the --max-errors share.
+local function check_errors(summary, max_errors)
+  local c = summary.counts
+  if c.total == 0 or (c.errors < c.total and c.errors <= max_errors * c.total) then return end
+  local first = summary.errors and summary.errors[1] and summary.errors[1].message or "?"
+  local what = c.errors == c.total and string.format("all %d problems failed", c.total)
+    or string.format("%d of %d problems failed (more than --max-errors %g)", c.errors, c.total, max_errors)
+  error(string.format("%s; the first error: %s", what, first), 0)
+end
+
+local function finish(st, meta, o, quiet)
   meta.wall_s = math.floor((mux.now() - st.t0) * 1000 + 0.5) / 1000
   meta.calls = st.progress.calls
   meta.host_stats = mux.stats and mux.stats() or nil
@@ -268,8 +356,45 @@ local function finish(st, meta, o)
   meta.checks = sanity.findings(st.checks)
   o.ended_at = os.date("!%Y-%m-%dT%H:%M:%SZ")
   meta.manifest = manifest.build(o)
-  local summary = write_summary(st, meta)
-  if not st.cfg.quiet then io.write(report.table(summary)) io.flush() end
+  local summary = report.summary(st.tally, meta)
+  local signal = mux.interrupted()
+  if signal then
+    summary.interrupted = {signal = signal, done = st.tally.total, total = st.problems,
+      phase = st.progress.phase}
+  end
+  local batch = mux.batch_stats()
+  if batch then
+    summary.batch_out = {requests = batch.requests, samples = batch.samples, files = batch.files}
+  end
+  write_file(meta.out .. "/summary.json", report.encode_pretty(summary))
+  if not quiet then
+    local ok, err = io.write(report.table(summary))
+    if ok then ok, err = io.stdout:flush() end
+    if not ok then error("cannot write the table to stdout: " .. tostring(err), 0) end
+  end
+  return summary
+end
+
+-- The settings that make results.jsonl lines comparable: a run resumes the
+-- lines of an earlier one only if they agree (not on how it runs: offline,
+-- concurrency, quiet, out).
+local function identity(cfg, cli)
+  local rec = settings.record(cfg, cli)
+  rec.offline, rec.concurrency, rec.quiet, rec.out = nil, nil, nil, nil
+  rec.shard = cli.shard
+  return report.encode_pretty(rec)
+end
+
+-- --batch-out: what was written, and what to do next; the problems it
+-- deferred are not in results.jsonl, so the next run does them.
+local function batch_done(summary, batch, out)
+  if batch.error then error(batch.error, 0) end
+  local files = #batch.files > 0 and table.concat(batch.files, ", ") or "(nothing missing: no file)"
+  notice(string.format("--batch-out: %d request lines for %d samples in %s; %d problems could be "
+    .. "done from the store (%s/results.jsonl). Submit the file(s) to the provider's batch API, "
+    .. "then: slmmux store import-batch OUTPUT..., and run the same command again (without "
+    .. "--batch-out, or with it to write what a later step of the policy still needs)",
+    batch.requests, batch.samples, files, summary.counts.total, out))
   return summary
 end
 
@@ -283,7 +408,14 @@ end
 
 --- Runs a recipe (see the header) and returns its summary (as summary.json).
 -- cli defaults to mux.cli: {limit, out, concurrency, shuffle, seed, offline,
--- overrides = {key = "value"}, recipe = path}.
+-- quiet, max_errors, overrides = {key = "value"}, recipe = path}.
+--
+-- With --out DIR holding an earlier run of the same settings, the problems
+-- already in DIR/results.jsonl are kept (a torn last line is cut off and
+-- its problem runs again). After SIGINT/SIGTERM no problem starts; those in
+-- flight get RUN.grace_s; summary.json is written with "interrupted" and
+-- the run raises an interruption (exit status 128 + the signal). A failed
+-- write or store commit stops the run the same way, as a runtime failure.
 function M.run(recipe, cli)
   if type(recipe) ~= "table" then error("slmmux.run: expected a recipe table", 2) end
   cli = cli or mux.cli or {}
@@ -292,13 +424,18 @@ function M.run(recipe, cli)
   local task, plain = resolve_task(cfg, sources)
   local solve, policy = choose_policy(cfg, recipe, cli)
   local sel = problems_of.select(cfg, task)
+  sel.problems = shard_of(sel.problems, cli.shard)
   local source, endpoints = backend.choose(cfg, cli)
+  local quiet = cfg.quiet or cli.quiet
   local st = new_state(cfg, task, solve)
-  st.plain, st.progress.total = plain, #sel.problems
+  st.plain, st.progress.total, st.problems = plain, #sel.problems, #sel.problems
+  st.progress.every_s = cli.progress_every
+  function st.fail(e) st.failure = st.failure or e end
   st.chat = observing(st, backend.chat_for(source, task, cfg, st.progress))
   sanity.before(st.checks, {policy = policy, sel = sel})
   st.seed = backend.request_seed(cfg, recipe, cli)
   local out = results.out_dir(cfg, task.name, policy)
+  local kept = results.resume(out, identity(cfg, cli))
   local config = settings.record(cfg, cli)
   local o = {cfg = cfg, config = config, sources = sources, task = task, sel = sel,
     endpoints = endpoints, served = st.seen.served, started_at = started_at,
@@ -308,19 +445,35 @@ function M.run(recipe, cli)
     endpoints = manifest.build_endpoints(endpoints), out = out, prices = cfg.prices,
     sim_profiles = source == "sim" and backend.sim_profiles(cfg) or nil,
     config = config, started_at = started_at}
-  local shown = mux.spawn(report.progress, st.progress)
+  local shown = not cli.quiet and mux.spawn(report.progress, st.progress)
   local written = mux.spawn(results.writer, st, out .. "/results.jsonl")
-  local ok, err = pcall(function()
-    measure(st, validation_plan(cfg, sel), meta)
-    solve_all(st, sel.problems)
+  local solver = mux.spawn(function()
+    local ok, e = pcall(function()
+      measure(st, validation_plan(cfg, sel), meta)
+      if not stopping(st) then solve_all(st, sel.problems, kept) end
+    end)
+    st.solved = true
+    if not ok then error(e, 0) end
   end)
+  local err = wait_solver(st, solver)
   st.done, st.progress.running = true, false
   mux.wait(written)
-  mux.wait(shown)
-  if not ok then error(err, 0) end
+  if shown then mux.wait(shown) end
+  if st.failure then error(st.failure, 0) end
+  if err then error(err, 0) end
   meta.accuracy = st.accuracy
   meta.label = label_of(cfg, recipe, policy, solve, st.accuracy)
-  return finish(st, meta, o)
+  local summary = finish(st, meta, o, quiet)
+  local signal = mux.interrupted()
+  if signal then
+    errors.interrupted(string.format("interrupted by %s: %d of %d problems done, every sample "
+      .. "received is in the store; summary.json says \"interrupted\". To finish: the same "
+      .. "command with --out %s", signal, st.tally.total, st.problems, out))
+  end
+  local batch = mux.batch_stats()
+  if batch then return batch_done(summary, batch, out) end
+  check_errors(summary, cli.max_errors or RUN.max_errors)
+  return summary
 end
 
 return M

@@ -89,7 +89,7 @@ end
 -- cfg.validation as slmmux.run.settings normalises it.
 function M.select(cfg, task)
   local path = cfg.data or task.default_data
-  if not path then error(string.format("task '%s' has no default data: set 'data'", task.name), 0) end
+  if not path then errors.usage(string.format("task '%s' has no default data: set 'data'", task.name)) end
   path = M.find_data(path)
   local all = task.load(path)
   local val, problems = validation_of(cfg.validation, task, all)

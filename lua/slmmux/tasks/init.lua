@@ -1,6 +1,8 @@
 -- The built-in tasks, by the name `task = "NAME"` (or -s task=NAME) gives.
 -- A task is a table {name, load, prompt, extract, score [, reference, equiv,
 -- default_data, description]}; a recipe may pass its own table instead.
+local errors = require "slmmux.errors"
+
 local M = {}
 
 M.BUILT_IN = {"gpqa", "gsm8k", "humaneval", "math"}
@@ -21,8 +23,8 @@ end
 function M.resolve(task, opts)
   if type(task) == "string" then
     if not is_built_in(task) then
-      error(string.format("unknown task '%s' (built in: %s; or give a task table)", task,
-        table.concat(M.BUILT_IN, ", ")), 0)
+      errors.usage(string.format("unknown task '%s' (built in: %s; or give a task table)", task,
+        table.concat(M.BUILT_IN, ", ")))
     end
     local mod = require("slmmux.tasks." .. task)
     task = mod.new and mod.new(opts) or mod
