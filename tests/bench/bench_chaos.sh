@@ -87,7 +87,7 @@ def load(d):
     for l in open(d + "/results.jsonl"):
         t = json.loads(l)
         out[t["id"]] = (t.get("final_answer"), t.get("correct"),
-                        [[c["text"] for c in m["calls"]] for m in t["models"]])
+                        [[ch["text"] for ch in turn["choices"]] for turn in t.get("transcript", [])])
     return out
 a, b = load(sys.argv[1]), load(sys.argv[2])
 print(f"results: {len(b)} problems, {'identical to' if a == b else 'DIFFERENT from'} the uninterrupted run's")

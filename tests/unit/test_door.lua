@@ -94,7 +94,7 @@ check("... that differ, as three samples do", differ >= 10, differ .. " of 30")
 check("the model's round-1 samples are its k = 3 for self-consistency", #dl[1].models[1].calls == 3)
 
 -- 3. Partial failure: by default the problem is an error; partial = true lets the others vote.
-local _, strict = run("strict", {models = {"good", "flaky"}, samples = 3, limit = 40})
+local _, strict = run("strict", {models = {"good", "flaky"}, samples = 3, limit = 40}, {overrides = {}, max_errors = 1})
 local _, lenient = run("lenient", {models = {"good", "flaky"}, samples = 3, limit = 40, partial = true})
 local by_id = {}
 for _, l in ipairs(lenient) do by_id[l.id] = l end
