@@ -308,13 +308,17 @@ int main(int argc, char **argv)
         printf("slmmux %s (%s)\n", SLMMUX_VERSION, LUA_RELEASE);
         return 0;
     }
-    if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    /* help: the usage, then what the Lua library registers (policies, tasks,
+     * settings), which only the library knows */
+    int is_help = !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
+    if (is_help) {
         fputs(usage_text, stdout);
-        return 0;
+        fputc('\n', stdout);
+        fflush(stdout);
     }
     int is_run = !strcmp(argv[1], "run"), is_store = !strcmp(argv[1], "store");
     int is_recipes = !strcmp(argv[1], "recipes");
-    if (!is_run && !is_store && !is_recipes) {
+    if (!is_run && !is_store && !is_recipes && !is_help) {
         char msg[256];
         snprintf(msg, sizeof msg, "unknown command '%s'", argv[1]);
         return usage(msg);
@@ -323,6 +327,8 @@ int main(int argc, char **argv)
         return usage("run needs a recipe file");
     char home[PATH_MAX];
     if (find_home(home, sizeof home) != 0) {
+        if (is_help)
+            return 0;
         fprintf(stderr, "slmmux: cannot find the Lua library (set SLMMUX_HOME to the directory "
                         "holding lua/slmmux)\n");
         return EXIT_CONFIG;
@@ -342,7 +348,7 @@ int main(int argc, char **argv)
     }
     int rc = parse_run_args(L, argc, argv, is_run ? 3 : 2);
     if (rc == 0)
-        rc = run(L, home, is_run ? argv[2] : is_store ? "store_cli" : "recipes", !is_run);
+        rc = run(L, home, is_run ? argv[2] : is_store ? "store_cli" : is_help ? "help" : "recipes", !is_run);
     host_close(L);
     lua_close(L);
     return rc;
