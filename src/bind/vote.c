@@ -44,6 +44,7 @@
 #include "answers/mathequiv.h"
 #include "answers/group.h"
 #include "answers/search.h"
+#include "bind/panel.h"
 
 typedef struct eqctx {
     lua_State *L;
@@ -363,5 +364,6 @@ void lvote_register(lua_State *L)
 {
     static const luaL_Reg funcs[] = {{"count", v_count}, {"search", v_search}, {NULL, NULL}};
     luaL_newlib(L, funcs);
+    lpanel_register(L);
     lua_setfield(L, -2, "vote");
 }
