@@ -270,6 +270,9 @@ local function finish(st, meta, o)
   meta.manifest = manifest.build(o)
   local summary = write_summary(st, meta)
   if not st.cfg.quiet then io.write(report.table(summary)) io.flush() end
+  -- figures and report.html (slmmux.analysis.runreport): never a run's failure
+  local drawn, err = pcall(require("slmmux.analysis.runreport").write, meta.out, summary)
+  if not drawn then notice("figures and report.html not written: " .. tostring(err)) end
   return summary
 end
 
