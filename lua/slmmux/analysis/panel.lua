@@ -63,7 +63,7 @@ local function classify(P, p, entries, equal)
     end
     P.classes[m][p] = row
   end
-  P.right[p], P.reps[p] = right, reps
+  P.right[p], P.reps[p], P.intern[p] = right, reps, intern
 end
 
 local function sample_counts(P, m, p, line, e)
@@ -81,19 +81,25 @@ end
 
 --- The panel of models (names, in order) over the decided lines whose
 -- every model has at least `samples` samples. equiv as the task's.
--- Returns P = {models, samples, ids, lines, classes, right, reps,
+-- Returns P = {models, samples, ids, lines, classes, right, reps, intern
+-- (per problem {[answer] = class}),
 -- sample_right[m][p] (right samples of S), prompt_tokens[m][p] and
 -- completion_tokens[m][p] (per sample, as stored), excluded = {errors =,
 -- short = {[model] = problems with fewer samples}}}, or nil, message when
 -- no problem is left.
 function M.build(lines, models, samples, equiv)
-  local P = {models = models, samples = samples, ids = {}, lines = {}, classes = {}, right = {}, reps = {},
+  local P = {models = models, samples = samples, ids = {}, lines = {}, classes = {}, right = {}, reps = {}, intern = {},
     sample_right = {}, prompt_tokens = {}, completion_tokens = {}, excluded = {errors = 0, short = {}, problems = 0}}
   for m = 1, #models do
     P.classes[m], P.sample_right[m], P.prompt_tokens[m], P.completion_tokens[m] = {}, {}, {}, {}
   end
   local equal = equality(equiv)
-  for _, line in ipairs(lines) do
+  -- results.jsonl holds lines in the order problems finished; the panel's
+  -- order (and so every Monte-Carlo draw and fold) must not depend on it
+  local sorted = {}
+  for i, l in ipairs(lines) do sorted[i] = l end
+  table.sort(sorted, function(a, b) return tostring(a.id) < tostring(b.id) end)
+  for _, line in ipairs(sorted) do
     local entries, ok = {}, not line.error
     if line.error then P.excluded.errors = P.excluded.errors + 1 end
     local named = by_model(line)
