@@ -18,6 +18,8 @@ static const char usage_text[] =
     "usage: slmmux run RECIPE [options]      run a recipe (a Lua file)\n"
     "       slmmux store stats|export|import [options]\n"
     "                                        inspect, export or import the sample store\n"
+    "       slmmux compare RUN_A RUN_B... [--out DIR] [--seed N]\n"
+    "                                        paired comparison of runs on their shared problems\n"
     "       slmmux --version | help\n"
     "\n"
     "options of run:\n"
@@ -204,7 +206,8 @@ int main(int argc, char **argv)
         return 0;
     }
     int is_run = !strcmp(argv[1], "run"), is_store = !strcmp(argv[1], "store");
-    if (!is_run && !is_store) {
+    int is_compare = !strcmp(argv[1], "compare");
+    if (!is_run && !is_store && !is_compare) {
         char msg[256];
         snprintf(msg, sizeof msg, "unknown command '%s'", argv[1]);
         return usage(msg);
@@ -232,7 +235,7 @@ int main(int argc, char **argv)
     }
     int rc = parse_run_args(L, argc, argv, is_run ? 3 : 2);
     if (rc == 0)
-        rc = run(L, home, is_run ? argv[2] : "store_cli", is_store);
+        rc = run(L, home, is_run ? argv[2] : is_store ? "store_cli" : "compare_cli", !is_run);
     host_close(L);
     lua_close(L);
     return rc;
