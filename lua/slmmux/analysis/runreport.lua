@@ -160,8 +160,8 @@ function M.adaptive_line(s, lines)
   local k = s.config and s.config.samples or 0
   local used, full = M.samples_used(lines, k, #(s.config and s.config.models or {}))
   if full == 0 then return nil end
-  return string.format("adaptive sampling: %d of %d samples requested (%.1f%% saved); every decision "
-    .. "equals asking k = %d of every model", used, full, 100 * (full - used) / full, k)
+  return string.format("adaptive sampling: %d of %d samples requested (%.1f%% saved); every answer "
+    .. "equals the answer of asking k = %d of every model", used, full, 100 * (full - used) / full, k)
 end
 
 --- Draws the run's figures and writes report.html in dir. Returns the
