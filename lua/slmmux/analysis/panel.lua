@@ -119,9 +119,12 @@ function M.build(lines, models, samples, equiv)
       for m = 1, #models do sample_counts(P, m, p, line, entries[m]) end
     end
   end
+  P.all_lines = lines
   if #P.ids == 0 then
-    return nil, string.format("no problem has %d samples of every model (%d failed, %d short)", samples,
-      P.excluded.errors, P.excluded.problems)
+    local missing, problems = M.missing_offline(lines)
+    return nil, string.format("no problem has %d samples of every model (%d failed, %d short)%s", samples,
+      P.excluded.errors, P.excluded.problems, missing > 0 and string.format("; --offline: the store lacks %d "
+      .. "samples on %d problems (run without --offline to request only those)", missing, problems) or "")
   end
   return P
 end
@@ -149,6 +152,20 @@ function M.sample_accuracy(P, keep)
   return acc
 end
 
+--- Samples an --offline run found missing from the store: the sum over
+-- its failed calls (each says "N of K samples missing"), and the problems.
+function M.missing_offline(lines)
+  local samples, problems = 0, 0
+  for _, l in ipairs(lines) do
+    local here = 0
+    for _, t in ipairs(l.transcript or {}) do
+      if t.error_kind == "offline" then here = here + (tonumber(tostring(t.error):match("(%d+) of %d+ samples missing")) or 0) end
+    end
+    if here > 0 then samples, problems = samples + here, problems + 1 end
+  end
+  return samples, problems
+end
+
 --- A sentence on what was left out, or nil.
 function M.excluded_note(P)
   local e, parts = P.excluded, {}
@@ -156,6 +173,11 @@ function M.excluded_note(P)
   for _, name in ipairs(P.models) do
     local n = e.short[name]
     if n then parts[#parts + 1] = string.format("%s has fewer than %d samples on %d problems", name, P.samples, n) end
+  end
+  local missing, problems = M.missing_offline(P.all_lines or {})
+  if missing > 0 then
+    parts[#parts + 1] = string.format("--offline: the store lacks %d samples on %d problems (run without "
+      .. "--offline to request only those)", missing, problems)
   end
   if #parts == 0 then return nil end
   return "left out: " .. table.concat(parts, "; ")

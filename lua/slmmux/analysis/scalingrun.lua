@@ -194,10 +194,7 @@ function M.recipe(recipe)
   cfg = run.configure(r, cli)
   local task = tasks.resolve(cfg.task, {boxed = cfg.boxed, prompts = cfg.prompts, compat = cfg.compat})
   local P, err = panel.build(runreport.lines(summary.out), cfg.models, cfg.samples, task.equiv)
-  if not P then
-    error(string.format("scaling: %s%s", err, cli.offline and " (--offline: the store lacks them; run without "
-      .. "--offline to request the missing samples)" or ""), 0)
-  end
+  if not P then error("scaling: " .. err, 0) end
   local t0 = mux.now()
   local result = scaling.run(P, {max_k = cfg.max_k, trials = cfg.trials, models_k = cfg.models_k, seed = cfg.seed,
     prices = cfg.prices, policies = pols, cfg = cfg, task = task}, validation_accuracy(summary, cfg.models))
