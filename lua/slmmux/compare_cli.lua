@@ -1,8 +1,8 @@
 -- slmmux compare RUN_A RUN_B [RUN_C...] [--out DIR] [--seed N]: a paired
 -- comparison of runs (slmmux.analysis.compare) on the problems they share,
 -- printed as a table and written to DIR (default runs/compare-DATE):
--- compare.json, compare.tsv (per run), compare_pairs.tsv, their figures
--- (compare, compare_diff) and report.html.
+-- compare.json, compare.tsv (per run), compare_diff.tsv (per pair), their
+-- figures (compare, compare_diff) and report.html.
 local compare = require "slmmux.analysis.compare"
 local errors = require "slmmux.errors"
 local html = require "slmmux.analysis.html"
@@ -34,7 +34,7 @@ for i, p in ipairs(c.pairs) do
   pairs_rows[#pairs_rows + 1] = {p.a .. " - " .. p.b, i, p.diff, p.lo, p.hi, p.p, p.wins, p.losses, p.ties}
 end
 plot.tsv(out .. "/compare.tsv", {"run", "accuracy", "wilson_lo", "wilson_hi", "right", "shared"}, rows)
-plot.tsv(out .. "/compare_pairs.tsv", {"pair", "index", "diff", "lo", "hi", "mcnemar_p", "wins", "losses", "ties"},
+plot.tsv(out .. "/compare_diff.tsv", {"pair", "index", "diff", "lo", "hi", "mcnemar_p", "wins", "losses", "ties"},
   pairs_rows)
 local series = {}
 for i, p in ipairs(c.pairs) do series[i] = p.a .. " - " .. p.b end
@@ -42,7 +42,7 @@ local figs = {
   {name = "compare", tsv = "compare.tsv", style = "bars", series = {"accuracy on the shared problems"},
     cols = {ys = {2}, label = 1}, yrange = {0, 1}, title = string.format("Accuracy on the %d shared problems",
       #c.shared), ylabel = "accuracy", caption = "accuracy of each run on the shared problems"},
-  {name = "compare_diff", tsv = "compare_pairs.tsv", style = "errorlines", series = series,
+  {name = "compare_diff", tsv = "compare_diff.tsv", style = "errorlines", series = series,
     cols = {x = 2, y = 3, lo = 4, hi = 5}, title = "Paired differences with bootstrap 95% intervals",
     xlabel = "pair", ylabel = "accuracy difference (A - B)", caption = "paired differences"},
 }
@@ -62,4 +62,4 @@ html.write(out, "slmmux compare", {{title = "Paired comparison", paragraphs = {c
     {caption = "pairs", head = {"A - B", "diff %", "bootstrap 95% %", "McNemar p", "wins", "losses", "ties"},
       rows = table_rows}},
   figures = figs}})
-print("files: " .. out .. "/compare.json, compare.tsv, compare_pairs.tsv, report.html")
+print("files: " .. out .. "/compare.json, compare.tsv, compare_diff.tsv, report.html")

@@ -5,7 +5,7 @@
 -- (slmmux.analysis.scaling), written in the run directory:
 --   scaling_k.tsv/.png/.svg       accuracy against samples per model
 --   scaling_models.tsv/...        accuracy against the number of models
---   scaling_tokens.tsv/...        accuracy against tokens per problem
+--   scaling_tokens.tsv/...        accuracy against tokens per problem (k = 1..max_k)
 --   scaling_cost.tsv/...          accuracy against cost (with prices)
 --   scaling.json, report.html     the numbers, and the page with the run's
 -- Recipe fields (-s KEY=VALUE): max_k (9), trials (200), models_k (3),
@@ -104,6 +104,16 @@ local function figures(dir, r)
   local base = {"mux", "majority", "sc", "single"}
   plot.tsv(dir .. "/scaling_k.tsv", HEADER, rows_of(r, "k", r.rules))
   plot.tsv(dir .. "/scaling_models.tsv", HEADER, rows_of(r, "models", base))
+  local spend = {}
+  for _, row in ipairs(rows_of(r, "k", r.rules)) do
+    spend[#spend + 1] = {row[1], row[8], row[9], row[3], row[4], row[5], row[2]}
+  end
+  plot.tsv(dir .. "/scaling_tokens.tsv", {"series", "tokens_per_problem", "usd_per_problem", "mean", "lo", "hi", "k"},
+    spend)
+  if r.priced then
+    plot.tsv(dir .. "/scaling_cost.tsv", {"series", "tokens_per_problem", "usd_per_problem", "mean", "lo", "hi",
+      "k"}, spend)
+  end
   local figs = {
     {name = "scaling_k", tsv = "scaling_k.tsv", style = "errorlines", series = series_of(r.rules),
       title = string.format("Accuracy against samples per model (%d models; %d trials, 2.5-97.5%%)", #r.names,
@@ -113,14 +123,14 @@ local function figures(dir, r)
       title = string.format("Accuracy against the number of models (k = %d)", r.models_k),
       xlabel = "models (added in search order)", ylabel = "accuracy", cols = {x = 2, y = 3, lo = 4, hi = 5},
       caption = "accuracy against the number of models, with the interval over trials"},
-    {name = "scaling_tokens", tsv = "scaling_k.tsv", style = "lines", series = series_of(r.rules),
+    {name = "scaling_tokens", tsv = "scaling_tokens.tsv", style = "lines", series = series_of(r.rules),
       title = "Accuracy against tokens per problem (k = 1.." .. r.max_k .. ")", xlabel = "tokens per problem",
-      ylabel = "accuracy", cols = {x = 8, y = 3}, logx = true, caption = "accuracy against tokens"},
+      ylabel = "accuracy", cols = {x = 2, y = 4}, logx = true, caption = "accuracy against tokens"},
   }
   if r.priced then
-    figs[#figs + 1] = {name = "scaling_cost", tsv = "scaling_k.tsv", style = "lines", series = series_of(r.rules),
+    figs[#figs + 1] = {name = "scaling_cost", tsv = "scaling_cost.tsv", style = "lines", series = series_of(r.rules),
       title = "Accuracy against cost per problem (k = 1.." .. r.max_k .. ")", xlabel = "USD per problem",
-      ylabel = "accuracy", cols = {x = 9, y = 3}, logx = true, caption = "accuracy against cost"}
+      ylabel = "accuracy", cols = {x = 3, y = 4}, logx = true, caption = "accuracy against cost"}
   end
   return figs
 end

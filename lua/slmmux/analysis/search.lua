@@ -6,7 +6,7 @@
 -- the same samples (mux.vote.panel), and the best single model.
 --
 -- The definitions, with the defaults of the cleaned SLM-MUX reference
--- release (its engine/selector.py):
+-- release (its model selector):
 --   robust_level = 2   a model solves a question when at least this many of
 --                      its k samples are right
 --   contradiction      a question the subset solves where a member is
