@@ -39,7 +39,7 @@ local function lines_of(names, pools)
       for s = 1, 3 do calls[s] = {answer = pat[s], correct = pat[s] == "R", turn = i, choice = s} end
       models[i] = {model = name, calls = calls}
     end
-    lines[q] = {id = "q" .. q, models = models, correct = false}
+    lines[q] = {id = string.format("q%02d", q), models = models, correct = false}
   end
   return lines
 end
