@@ -175,10 +175,11 @@ function M.write(dir, r, run_summary)
   return drawn
 end
 
--- The validation file of the task, else its data (with a warning).
+-- The validation file of the task and how many of its records the task
+-- validates on, else nil: its data (with a warning).
 local function validation_data(cfg)
   local v = tasks.settings(cfg.task).validation
-  if type(v) == "table" and v.data then return v.data end
+  if type(v) == "table" and v.data then return v.data, v.limit end
   io.stderr:write("slmmux: search: the task has no validation file; searching on its data (set -s data=FILE "
     .. "to search on held-out questions)\n")
   return nil
@@ -196,7 +197,11 @@ function M.recipe(recipe)
   r.policy = r.policy or "slm_mux"
   r.validation = "none"   -- the search measures its own tie-break accuracies
   local cfg = run.configure(r, cli)
-  if not (cli.overrides and cli.overrides.data) and r.data == nil then r.data = validation_data(cfg) end
+  if not (cli.overrides and cli.overrides.data) and r.data == nil then
+    local limit
+    r.data, limit = validation_data(cfg)
+    if r.limit == nil and limit then r.limit = limit end
+  end
   r.out = r.out or string.format("runs/search-%s-%s", type(cfg.task) == "string" and cfg.task or "task",
     os.date("%Y%m%d-%H%M%S"))
   local summary = run.run(r, cli)
