@@ -40,7 +40,7 @@ local task = {name = "ones", equiv = "exact",
   score = function(answer, p) return answer == p.reference end}'
 printf '%s\nreturn require("slmmux.analysis.searchrun").recipe{task = task, data = "%s", models = {"fa", "fb", "fc"}, samples = 3}\n' \
   "$task" "$tmp/q.jsonl" >"$tmp/search.lua"
-printf '%s\nreturn require("slmmux.analysis.scalingrun").recipe{task = task, data = "%s", models = {"fa", "fb", "fc"}, validation = "none", max_k = 4, trials = 30}\n' \
+printf '%s\nreturn require("slmmux.analysis.scalingrun").recipe{task = task, data = "%s", models = {"fa", "fb", "fc"}, validation = "none", max_k = 4, trials = 30, prices = {fa = {input = 1, output = 2}, fb = {input = 1, output = 2}, fc = {input = 3, output = 6}}}\n' \
   "$task" "$tmp/q.jsonl" >"$tmp/scaling.lua"
 store="$tmp/store.sqlite"
 
@@ -68,8 +68,26 @@ if ./slmmux run "$tmp/scaling.lua" --store "$store" --out "$tmp/k4" >"$tmp/k4.lo
    && [ $(( $(choices) - c0 )) = 60 ] && grep -q "^SLM-MUX  " "$tmp/k4.log"; then
   ok "scaling to max_k = 4 asks only the missing sample of each model and problem (60 choices)"
 else bad "scaling over HTTP ($(( $(choices) - c0 )) choices)" "$tmp/k4.log"; fi
-if python3 tests/lib/analysis_files.py "$tmp/k4" scaling_k scaling_models scaling_tokens >/dev/null; then
-  ok "scaling figures"
+if python3 tests/lib/analysis_files.py "$tmp/k4" scaling_k scaling_models scaling_tokens scaling_cost >/dev/null \
+   && python3 - "$tmp/k4" <<'PY'
+import csv, json, sys
+d = sys.argv[1]
+rows = {(r["series"], r["k"]): r for r in csv.DictReader(open(d + "/scaling_cost.tsv"), delimiter="\t")}
+# the single best model (the first, fa: no validation) at k = 1: its mean stored tokens per sample at $1/$2 per Mtok
+lines = [json.loads(l) for l in open(d + "/results.jsonl")]
+p = c = 0
+for l in lines:
+    fa = next(m for m in l["models"] if m["model"] == "fa")
+    for call in fa["calls"][:4]:
+        ch = l["transcript"][call["turn"] - 1]["choices"][call["choice"] - 1]
+        p, c = p + ch["prompt_tokens"], c + ch["completion_tokens"]
+want = (p * 1 + c * 2) / 4 / len(lines) / 1e6
+got = float(rows[("single best model (k = 1)", "1")]["usd_per_problem"])
+assert abs(got - want) < 1e-9 * max(1, want) + 1e-12, (got, want)
+print("cost ok")
+PY
+then
+  ok "scaling figures, cost per problem from the stored tokens and the prices"
 else bad "scaling figures"; fi
 if ./slmmux run tests/integration/analysis_replay.lua --no-store "$tmp/k4" 4 fa fb fc >"$tmp/replay.log" 2>&1 \
    && grep -q "replay ok 20" "$tmp/replay.log"; then
