@@ -7,7 +7,7 @@ CC      ?= cc
 PKGS    := lua5.4 libcurl libpcre2-8 sqlite3 libcrypto
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
 DEBS    := pkg-config liblua5.4-dev lua-cjson libcurl4-openssl-dev libpcre2-dev \
-           libsqlite3-dev libssl-dev bubblewrap python3 curl time nginx openssl
+           libsqlite3-dev libssl-dev bubblewrap python3 curl time nginx openssl gnuplot-nox
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

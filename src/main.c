@@ -22,6 +22,8 @@ static const char usage_text[] =
     "       slmmux recipes                   list the installed recipes\n"
     "       slmmux store stats|export|import|import-batch|verify [FILE...] [--store PATH]\n"
     "                                        inspect, export, import or check the sample store\n"
+    "       slmmux compare RUN_A RUN_B... [--out DIR] [--seed N]\n"
+    "                                        paired comparison of runs on their shared problems\n"
     "       slmmux --version | help\n"
     "\n"
     "options of run:\n"
@@ -317,8 +319,8 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     int is_run = !strcmp(argv[1], "run"), is_store = !strcmp(argv[1], "store");
-    int is_recipes = !strcmp(argv[1], "recipes");
-    if (!is_run && !is_store && !is_recipes && !is_help) {
+    int is_recipes = !strcmp(argv[1], "recipes"), is_compare = !strcmp(argv[1], "compare");
+    if (!is_run && !is_store && !is_recipes && !is_compare && !is_help) {
         char msg[256];
         snprintf(msg, sizeof msg, "unknown command '%s'", argv[1]);
         return usage(msg);
@@ -348,7 +350,8 @@ int main(int argc, char **argv)
     }
     int rc = parse_run_args(L, argc, argv, is_run ? 3 : 2);
     if (rc == 0)
-        rc = run(L, home, is_run ? argv[2] : is_store ? "store_cli" : is_help ? "help" : "recipes", !is_run);
+        rc = run(L, home, is_run ? argv[2] : is_store ? "store_cli" : is_compare ? "compare_cli"
+                          : is_help ? "help" : "recipes", !is_run);
     host_close(L);
     lua_close(L);
     return rc;

@@ -31,8 +31,20 @@ local SETTINGS = {
     .. "an answer (default 0.2)"},
 }
 
+-- The analysis: the two recipes' own settings, and the compare command.
+local ANALYSIS = {
+  {name = "recipes/search.lua", description = "model-selection search on the validation set: lambda=0.5 "
+    .. "robust_level=2 min_size=2 max_size=5 top=3 normalize=solved|all lambdas=0,0.1,...,1 folds=5"},
+  {name = "recipes/scaling.lua", description = "test-time scaling from stored samples: max_k=9 trials=200 "
+    .. "models_k=3 policies=NAME,... search=SEARCH_RUN_DIR (its model order) --seed N"},
+  {name = "slmmux compare A B ...", description = "paired comparison of run directories: bootstrap "
+    .. "interval, exact McNemar, wins/losses/ties (--out DIR, --seed N)"},
+  {name = "figures", description = "every run, search, study and comparison writes PNG+SVG (gnuplot) "
+    .. "with TSV beside them, and report.html; SLMMUX_GNUPLOT names the program"},
+}
+
 --- The text: policies (-s policy=NAME), the settings of those that have
--- their own, tasks (-s task=NAME), then the comparability settings.
+-- their own, tasks (-s task=NAME), the comparability settings, the analysis.
 function M.text()
   local list, settings = {}, {}
   for i, name in ipairs(policies.names()) do
@@ -45,7 +57,8 @@ function M.text()
   return rows("policies (-s policy=NAME):", list) .. "\n"
     .. rows("their settings (-s KEY=VALUE, defaults shown):", settings) .. "\n"
     .. rows("tasks (-s task=NAME):", tasks.list()) .. "\n"
-    .. rows("settings for comparable runs (-s KEY=VALUE):", SETTINGS)
+    .. rows("settings for comparable runs (-s KEY=VALUE):", SETTINGS) .. "\n"
+    .. rows("analysis (search, scaling, comparison):", ANALYSIS)
 end
 
 -- As a script (no module name in `...`): print it.

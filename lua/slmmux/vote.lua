@@ -26,6 +26,7 @@ local M = {}
 local count = core.vote.count
 M.count = count
 M.search = core.vote.search
+M.panel = core.vote.panel   -- stored samples as answer classes, for offline votes (src/bind/panel.c)
 
 local function fail(fname, fmt, ...)
   core.misuse("mux.vote." .. fname .. ": " .. string.format(fmt, ...))

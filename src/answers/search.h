@@ -1,48 +1,68 @@
 /* search: which subset of models to orchestrate, by exhaustive search over
- * per-question bitsets (the SLM-MUX paper's model selection search). Pure
- * C; the caller passes the bitsets and the result array. */
+ * per-question bitsets (the SLM-MUX paper's model selection search, with
+ * the objective of its cleaned reference release). Pure C; the caller
+ * passes the bitsets and the result array. */
 #ifndef SLMMUX_SEARCH_H
 #define SLMMUX_SEARCH_H
 #include <stdint.h>
 
 #define VOTE_SEARCH_MAX_MODELS 32
+#define VOTE_SEARCH_MAX_TOP 64
+
+/* How the contradiction count becomes a rate. */
+enum {
+    VOTE_NORM_SOLVED = 0,       /* / questions the subset solves: the reference's */
+    VOTE_NORM_ALL = 1           /* / all questions */
+};
+
+typedef struct vote_search_opts {
+    double lambda;              /* weight of the contradiction rate (reference: 0.5) */
+    int min_size, max_size;     /* subset sizes searched, 1 <= min <= max */
+    int top;                    /* subsets kept per size, best first, 1..VOTE_SEARCH_MAX_TOP */
+    int normalize;              /* VOTE_NORM_SOLVED or VOTE_NORM_ALL */
+} vote_search_opts;
 
 typedef struct vote_search_result {
-    uint32_t models;            /* bit m set: model m is in the subset */
+    uint32_t models;            /* bit m set: model m is in the subset; 0: fewer subsets than top */
     int size;
     int n_union, n_contradiction;
     double union_acc;           /* n_union / Q */
-    double contradiction;       /* n_contradiction / Q */
+    double contradiction;       /* the rate: n_contradiction / n_union (or / Q) */
     double score;               /* union_acc - lambda * contradiction */
 } vote_search_result;
 
 /* Words per model in the bitsets for q questions. */
 static inline int vote_search_words(int n_questions) { return (n_questions + 63) / 64; }
 
-/* Exhaustive search over every subset of 1..max_size of n_models models.
- * correct and wrong_consistent are per-model bitsets over the questions:
- * model m's bits are at [m * W, (m + 1) * W), W = vote_search_words(Q),
- * question j at bit j % 64 of word j / 64; bits past Q must be 0.
- *   correct_m:           model m answers the question correctly (e.g. its
- *                        SLM-MUX pick is right);
- *   wrong_consistent_m:  model m answers it wrong with high consistency
- *                        (e.g. all its samples agree on a wrong answer) -
- *                        the caller chooses the threshold.
- * For a subset S:
- *   union(S)         = |OR_{m in S} correct_m| / Q  (an oracle picking the
- *                      right model would score this);
- *   contradiction(S) = |(OR wrong_consistent_m) AND (OR correct_m)| / Q:
- *                      questions where one member is confidently wrong
- *                      while another is right, the case where the
- *                      confidence rule may pick the wrong model (SLM-MUX
- *                      paper, section on model selection search);
- *   score(S)         = union(S) - lambda * contradiction(S).
- * best_per_size[s - 1] gets the best subset of size s, for s = 1..max_size;
- * ties go to the lexicographically first subset (by sorted model indices).
- * Subsets are visited depth-first with the ORs kept per depth, so each costs
- * O(W). Returns the number of sizes filled (min(max_size, n_models)), or -1
- * when n_models is not 1..32, n_questions < 1, max_size < 1 or lambda is NaN. */
-int vote_search(int n_models, int n_questions, const uint64_t *correct, const uint64_t *wrong_consistent,
-                double lambda, int max_size, vote_search_result *best_per_size);
+/* Exhaustive search over every subset of min_size..max_size of n_models
+ * models. solved and wrong are per-model bitsets over the questions: model
+ * m's bits are at [m * W, (m + 1) * W), W = vote_search_words(Q), question
+ * j at bit j % 64 of word j / 64; bits past Q must be 0.
+ *   solved_m:  model m solves the question (the reference: at least
+ *              robust_level of its k samples are right);
+ *   wrong_m:   model m is confidently wrong on it (the reference: k > 1
+ *              samples, all the same wrong answer).
+ * For a subset S, as the reference computes it (in doubles, so equal
+ * subsets of the reference compare equal here):
+ *   n_union         = |OR_{m in S} solved_m|
+ *   n_contradiction = |(OR solved_m) AND (OR wrong_m)| when |S| > 1, else 0:
+ *                     solved questions where a member is confidently wrong,
+ *                     the case where the confidence rule may pick wrong;
+ *   union_acc       = n_union / Q
+ *   contradiction   = n_contradiction / n_union (0 when n_union = 0), or
+ *                     / Q with VOTE_NORM_ALL
+ *   score           = union_acc - lambda * contradiction.
+ * Ranking within a size: score, then union_acc, then the lexicographically
+ * first subset (by sorted model indices: itertools.combinations' order).
+ * Unlike the reference, whose best starts at score 0 with no subset (so a
+ * size where every subset scores below 0 reports none), every size gets its
+ * best subsets whatever their sign; callers flag a negative best.
+ * out[(s - min_size) * top + r] gets the r-th best subset of size s (r from
+ * 0), for s = min_size..min(max_size, n_models). Subsets are visited
+ * depth-first with the ORs kept per depth, so each costs O(W). Returns the
+ * number of sizes filled, or -1 when n_models is not 1..32, n_questions < 1,
+ * the sizes or top are out of range, lambda is NaN or memory ran out. */
+int vote_search(int n_models, int n_questions, const uint64_t *solved, const uint64_t *wrong,
+                const vote_search_opts *opts, vote_search_result *out);
 
 #endif

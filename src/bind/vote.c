@@ -13,11 +13,17 @@
  *       opts.equiv = "exact" (default: byte equality) | "math" (math_equiv
  *       with the default options) | function(a, b) -> truthy. A function
  *       may not yield; its errors propagate. opts.n as above.
- *   search{correct =, wrong =, lambda = 1.0, max_size = #correct}
- *       -> {[size] = {models = {i, ...}, score=, union=, contradiction=}}
- *       correct[m][q] / wrong[m][q]: booleans, model m right / consistently
- *       wrong on question q (wrong may be omitted: never). At most 32
- *       models; every row must have the same length. See vote_search.
+ *   search{correct =, wrong =, lambda = 0.5, min_size = 1, max_size = #correct,
+ *          top = 1, normalize = "solved"}
+ *       -> {[size] = {models = {i, ...}, score=, union=, contradiction=,
+ *                     solved=, contradictions=, ranked = {the top subsets,
+ *                     best first, each of the same shape}}} for the sizes
+ *       min_size..max_size. correct[m][q] / wrong[m][q]: booleans, model m
+ *       solves / is confidently wrong on question q (wrong may be omitted:
+ *       never). normalize "solved" divides the contradictions by the
+ *       questions the subset solves (the reference's), "all" by every
+ *       question. At most 32 models; every row must have the same length.
+ *       See vote_search (search.h) for the objective and the ranking.
  * Misuse raises an error naming the argument; unknown options raise.
  *
  * Memory: every array handed to group.c is a Lua userdata, so an error
@@ -30,6 +36,7 @@
 #include "bind/bind.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -37,6 +44,7 @@
 #include "answers/mathequiv.h"
 #include "answers/group.h"
 #include "answers/search.h"
+#include "bind/panel.h"
 
 typedef struct eqctx {
     lua_State *L;
@@ -241,9 +249,45 @@ static int read_bits(lua_State *L, const char *name, uint64_t *bits, int n_model
     return q;
 }
 
+/* One ranked subset as a Lua table. */
+static void push_subset(lua_State *L, const vote_search_result *r, int n_models)
+{
+    lua_createtable(L, 0, 6);
+    lua_createtable(L, r->size, 0);
+    int k = 0;
+    for (int m = 0; m < n_models; m++)
+        if (r->models >> m & 1) {
+            lua_pushinteger(L, m + 1);
+            lua_rawseti(L, -2, ++k);
+        }
+    lua_setfield(L, -2, "models");
+    lua_pushnumber(L, r->score);
+    lua_setfield(L, -2, "score");
+    lua_pushnumber(L, r->union_acc);
+    lua_setfield(L, -2, "union");
+    lua_pushnumber(L, r->contradiction);
+    lua_setfield(L, -2, "contradiction");
+    lua_pushinteger(L, r->n_union);
+    lua_setfield(L, -2, "solved");
+    lua_pushinteger(L, r->n_contradiction);
+    lua_setfield(L, -2, "contradictions");
+}
+
+static lua_Integer opt_int_field(lua_State *L, const char *name, lua_Integer dflt, lua_Integer lo, lua_Integer hi)
+{
+    char what[32];
+    snprintf(what, sizeof what, "args.%s", name);
+    lua_Integer v = dflt;
+    if (lua_getfield(L, 1, name) != LUA_TNIL)
+        v = check_integer(L, -1, VOTE_SEARCH, what, lo, hi);
+    lua_pop(L, 1);
+    return v;
+}
+
 static int v_search(lua_State *L)
 {
-    static const char *const names[] = {"correct", "wrong", "lambda", "max_size", NULL};
+    static const char *const names[] = {"correct", "wrong", "lambda", "min_size", "max_size", "top",
+                                        "normalize", NULL};
     check_table(L, 1, VOTE_SEARCH, "args");
     check_fields(L, 1, VOTE_SEARCH, "args", names);
     if (lua_getfield(L, 1, "correct") != LUA_TTABLE)
@@ -266,16 +310,28 @@ static int v_search(lua_State *L)
         check_error(L, VOTE_SEARCH, "args.wrong lists %d models, args.correct %d",
                     (int)lua_rawlen(L, -1), n_models);
     lua_pop(L, 1);
-    double lambda = 1.0;
+    vote_search_opts o = {0.5, 1, n_models, 1, VOTE_NORM_SOLVED};
     if (lua_getfield(L, 1, "lambda") != LUA_TNIL)
-        lambda = check_number(L, -1, VOTE_SEARCH, "args.lambda");
+        o.lambda = check_number(L, -1, VOTE_SEARCH, "args.lambda");
     lua_pop(L, 1);
-    lua_Integer max_size = n_models;
-    if (lua_getfield(L, 1, "max_size") != LUA_TNIL)
-        max_size = check_integer(L, -1, VOTE_SEARCH, "args.max_size", 1, INT_MAX);
+    if (o.lambda != o.lambda)
+        check_error(L, VOTE_SEARCH, "args.lambda must be a number, not NaN");
+    o.min_size = (int)opt_int_field(L, "min_size", 1, 1, VOTE_SEARCH_MAX_MODELS);
+    o.max_size = (int)opt_int_field(L, "max_size", n_models, 1, INT_MAX);
+    o.top = (int)opt_int_field(L, "top", 1, 1, VOTE_SEARCH_MAX_TOP);
+    if (lua_getfield(L, 1, "normalize") != LUA_TNIL) {
+        const char *how = check_string(L, -1, VOTE_SEARCH, "args.normalize", NULL);
+        if (strcmp(how, "all") == 0)
+            o.normalize = VOTE_NORM_ALL;
+        else if (strcmp(how, "solved") != 0)
+            check_error(L, VOTE_SEARCH, "args.normalize must be \"solved\" or \"all\" (got \"%s\")", how);
+    }
     lua_pop(L, 1);
-    if (max_size > n_models)
-        max_size = n_models;
+    if (o.max_size > n_models)
+        o.max_size = n_models;
+    if (o.max_size < o.min_size)
+        check_error(L, VOTE_SEARCH, "args.min_size (%d) exceeds the models (%d) or args.max_size",
+                    o.min_size, n_models);
     int words = vote_search_words(q);
     size_t cells = (size_t)n_models * (size_t)words;
     uint64_t *c = lua_newuserdatauv(L, cells * sizeof *c, 0);
@@ -285,28 +341,21 @@ static int v_search(lua_State *L)
     read_bits(L, "correct", c, n_models, q, words);
     if (wt == LUA_TTABLE)
         read_bits(L, "wrong", w, n_models, q, words);
-    vote_search_result *r = lua_newuserdatauv(L, sizeof *r * (size_t)max_size, 0);
-    int got = vote_search(n_models, q, c, w, lambda, (int)max_size, r);
-    if (got < 0)
+    int sizes = o.max_size - o.min_size + 1;
+    vote_search_result *r = lua_newuserdatauv(L, sizeof *r * (size_t)sizes * (size_t)o.top, 0);
+    if (vote_search(n_models, q, c, w, &o, r) < 0)
         return check_error(L, VOTE_SEARCH, "not enough memory");
-    lua_createtable(L, got, 0);
-    for (int s = 0; s < got; s++) {
-        lua_createtable(L, 0, 4);
-        lua_createtable(L, s + 1, 0);
-        int k = 0;
-        for (int m = 0; m < n_models; m++)
-            if (r[s].models >> m & 1) {
-                lua_pushinteger(L, m + 1);
-                lua_rawseti(L, -2, ++k);
-            }
-        lua_setfield(L, -2, "models");
-        lua_pushnumber(L, r[s].score);
-        lua_setfield(L, -2, "score");
-        lua_pushnumber(L, r[s].union_acc);
-        lua_setfield(L, -2, "union");
-        lua_pushnumber(L, r[s].contradiction);
-        lua_setfield(L, -2, "contradiction");
-        lua_rawseti(L, -2, s + 1);
+    lua_createtable(L, o.max_size, 0);
+    for (int s = 0; s < sizes; s++) {
+        const vote_search_result *row = r + (size_t)s * o.top;
+        push_subset(L, &row[0], n_models);
+        lua_createtable(L, o.top, 0);
+        for (int i = 0; i < o.top && row[i].models; i++) {
+            push_subset(L, &row[i], n_models);
+            lua_rawseti(L, -2, i + 1);
+        }
+        lua_setfield(L, -2, "ranked");
+        lua_rawseti(L, -2, o.min_size + s);
     }
     return 1;
 }
@@ -315,5 +364,6 @@ void lvote_register(lua_State *L)
 {
     static const luaL_Reg funcs[] = {{"count", v_count}, {"search", v_search}, {NULL, NULL}};
     luaL_newlib(L, funcs);
+    lpanel_register(L);
     lua_setfield(L, -2, "vote");
 }

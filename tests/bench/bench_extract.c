@@ -212,7 +212,8 @@ static void bench_search(void)
     double t[3];
     for (int r = 0; r < 3; r++) {
         double t0 = now();
-        vote_search(M, Q, cor, wr, 1.0, M, res);
+        vote_search_opts o = {1.0, 1, M, 1, VOTE_NORM_SOLVED};
+        vote_search(M, Q, cor, wr, &o, res);
         t[r] = now() - t0;
     }
     double med = median3(t[0], t[1], t[2]);

@@ -147,7 +147,7 @@ assert(dec.answer == nil and dec.confidence == 0, "nothing extracted")
 
 -- 20. The registry: names, labels, descriptions; a recipe's own policy.
 local names = table.concat(policies.names(), " ")
-assert(names == "debate majority mav moa mux_confidence mux_logprob mux_verbalized single slm_mux weighted", names)
+assert(names == "debate majority mav moa mux_confidence mux_logprob mux_verbalized single slm_mux slm_mux_adaptive weighted", names)
 for _, n in ipairs(policies.names()) do
   local p = policies.get(n)
   assert(type(p.solve) == "function" and type(p.description) == "string", n)

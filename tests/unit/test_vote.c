@@ -106,40 +106,105 @@ static void test_count_non_transitive_joins_the_first_group(void)
 
 static void set_bit(uint64_t *w, int m, int words, int q) { w[(size_t)m * words + q / 64] |= UINT64_C(1) << (q % 64); }
 
+static vote_search_opts opts_of(double lambda, int max_size)
+{
+    vote_search_opts o = {lambda, 1, max_size, 1, VOTE_NORM_SOLVED};
+    return o;
+}
+
 static void test_search_hand_computed(void)
 {
-    /* Q = 4. m0 right on {0,1}, confidently wrong on {2}; m1 right on {2},
-     * confidently wrong on {0}; m2 right on {3}.
-     * lambda = 1: size 1: m0 (2/4); size 2: {0,2} union 3/4, no
-     * contradiction (while {0,1} has union 3/4 but contradicts on 0 and 2);
-     * size 3: union 4/4, contradiction 2/4, score 1/2. */
+    /* Q = 4. m0 solves {0,1}, confidently wrong on {2}; m1 solves {2},
+     * confidently wrong on {0}; m2 solves {3}. The contradiction rate is
+     * per question the subset solves (the reference's).
+     * lambda = 1: size 1: m0 (2/4, no contradiction for one model); size 2:
+     * {0,2} union 3/4, no contradiction (while {0,1} has union 3/4 but
+     * contradicts on 0 and 2: 2/3); size 3: union 4/4, contradiction 2/4,
+     * score 1/2. */
     uint64_t c[3] = {0}, w[3] = {0};
     set_bit(c, 0, 1, 0); set_bit(c, 0, 1, 1); set_bit(w, 0, 1, 2);
     set_bit(c, 1, 1, 2); set_bit(w, 1, 1, 0);
     set_bit(c, 2, 1, 3);
     vote_search_result r[3];
-    CHECK(vote_search(3, 4, c, w, 1.0, 3, r) == 3);
+    vote_search_opts o = opts_of(1.0, 3);
+    CHECK(vote_search(3, 4, c, w, &o, r) == 3);
     CHECK(r[0].models == 0x1 && r[0].size == 1 && r[0].score == 0.5 && r[0].union_acc == 0.5);
     CHECK(r[1].models == 0x5 && r[1].union_acc == 0.75 && r[1].contradiction == 0 && r[1].score == 0.75);
     CHECK(r[2].models == 0x7 && r[2].union_acc == 1.0 && r[2].contradiction == 0.5 && r[2].score == 0.5);
     CHECK(r[2].n_union == 4 && r[2].n_contradiction == 2);
     /* lambda = 0: {0,1} and {0,2} tie at 3/4; the lexicographically first wins */
-    CHECK(vote_search(3, 4, c, w, 0.0, 2, r) == 2);
+    o = opts_of(0.0, 2);
+    CHECK(vote_search(3, 4, c, w, &o, r) == 2);
     CHECK(r[1].models == 0x3 && r[1].score == 0.75);
     /* max_size beyond the models is clamped */
-    CHECK(vote_search(3, 4, c, w, 1.0, 10, r) == 3);
+    o = opts_of(1.0, 10);
+    CHECK(vote_search(3, 4, c, w, &o, r) == 3);
+    /* top 3 of size 2, best first: {0,2} 0.75; {1,2} union 2/4, no
+     * contradiction, 0.5; {0,1} 3/4 - 2/3 = 1/12 */
+    vote_search_result t[3];
+    o = opts_of(1.0, 2);
+    o.min_size = 2;
+    o.top = 3;
+    CHECK(vote_search(3, 4, c, w, &o, t) == 1);
+    CHECK(t[0].models == 0x5 && t[1].models == 0x6 && t[2].models == 0x3);
+    CHECK(t[2].contradiction == 2.0 / 3 && t[2].score == 0.75 - 2.0 / 3);
+    /* the same over all questions: {0,1} scores 3/4 - 2/4 */
+    o.normalize = VOTE_NORM_ALL;
+    CHECK(vote_search(3, 4, c, w, &o, t) == 1);
+    CHECK(t[2].models == 0x3 && t[2].contradiction == 0.5 && t[2].score == 0.25);
+}
+
+/* The normalisation decides the winner. Q = 20, lambda = 0.5. m0 solves
+ * q0-4, m1 q5-9 and is confidently wrong on q0-3; m4 solves q0-6. {0,1}
+ * solves 10 with 4 contradictions, {0,4} solves 7 with none.
+ *   per solved question (the reference): {0,1} 0.5 - 0.5 * 4/10 = 0.3,
+ *     {0,4} 0.35 (also {2,4}, {3,4}: same union, later): {0,4} wins;
+ *   per question: {0,1} 0.5 - 0.5 * 4/20 = 0.4 (also {1,4}, later),
+ *     {0,4} 0.35: {0,1} wins. */
+static void test_search_normalisation(void)
+{
+    enum { Q = 20 };
+    uint64_t c[6] = {0}, w[6] = {0};
+    for (int q = 0; q < 10; q++)
+        set_bit(c, q < 5 ? 0 : 1, 1, q);
+    for (int q = 0; q < 4; q++)
+        set_bit(w, 1, 1, q);
+    for (int q = 0; q < 6; q++)
+        set_bit(c, 2 + q % 2, 1, q);
+    for (int q = 0; q < 7; q++)
+        set_bit(c, 4, 1, q);
+    set_bit(w, 5, 1, 0);
+    vote_search_result r[1];
+    vote_search_opts o = {0.5, 2, 2, 1, VOTE_NORM_SOLVED};
+    CHECK(vote_search(6, Q, c, w, &o, r) == 1);
+    CHECK(r[0].models == 0x11 && r[0].n_union == 7 && r[0].n_contradiction == 0);
+    CHECK(r[0].score == 7.0 / 20);
+    o.normalize = VOTE_NORM_ALL;
+    CHECK(vote_search(6, Q, c, w, &o, r) == 1);
+    CHECK(r[0].models == 0x3 && r[0].n_union == 10 && r[0].n_contradiction == 4);
+    CHECK(r[0].score == 10.0 / 20 - 0.5 * (4.0 / 20));
 }
 
 static void test_search_rejects_bad_arguments(void)
 {
     uint64_t c[33] = {0}, w[33] = {0};
     vote_search_result r[33];
-    CHECK(vote_search(33, 10, c, w, 1.0, 2, r) == -1);
-    CHECK(vote_search(0, 10, c, w, 1.0, 2, r) == -1);
-    CHECK(vote_search(2, 0, c, w, 1.0, 2, r) == -1);
-    CHECK(vote_search(2, 10, c, w, 1.0, 0, r) == -1);
-    CHECK(vote_search(2, 10, c, w, NAN, 1, r) == -1);
-    CHECK(vote_search(32, 10, c, w, 1.0, 1, r) == 1);
+    vote_search_opts o = opts_of(1.0, 2);
+    CHECK(vote_search(33, 10, c, w, &o, r) == -1);
+    CHECK(vote_search(0, 10, c, w, &o, r) == -1);
+    CHECK(vote_search(2, 0, c, w, &o, r) == -1);
+    o = opts_of(1.0, 0);
+    CHECK(vote_search(2, 10, c, w, &o, r) == -1);
+    o = opts_of(NAN, 1);
+    CHECK(vote_search(2, 10, c, w, &o, r) == -1);
+    o = opts_of(1.0, 1);
+    o.top = 0;
+    CHECK(vote_search(2, 10, c, w, &o, r) == -1);
+    o.top = 1;
+    o.normalize = 7;
+    CHECK(vote_search(2, 10, c, w, &o, r) == -1);
+    o = opts_of(1.0, 1);
+    CHECK(vote_search(32, 10, c, w, &o, r) == 1);
 }
 
 static uint64_t rng_state;
@@ -180,9 +245,13 @@ static void brute(int n, int q, const uint8_t *cor, const uint8_t *wr, double la
             u += anyc;
             c += anyc && anyw;
         }
-        double num = (double)u - lambda * (double)c;
+        if (size == 1)
+            c = 0;
+        double ua = (double)u / q, num = ua - lambda * (u ? (double)c / u : 0.0);
         int s = size - 1;
-        if (!best_mask[s] || num > best_num[s] || (num == best_num[s] && lex_less(mask, best_mask[s]))) {
+        int better = !best_mask[s] || num > best_num[s] ||
+                     (num == best_num[s] && (u > bu[s] || (u == bu[s] && lex_less(mask, best_mask[s]))));
+        if (better) {
             best_mask[s] = mask;
             best_num[s] = num;
             bu[s] = u;
@@ -218,11 +287,12 @@ static void test_search_matches_brute_force(void)
         int bu[10], bcn[10];
         brute(n, q, cor, wr, lambdas[t], n, bm, bn, bu, bcn);
         vote_search_result r[10];
-        CHECK(vote_search(n, q, cb, wb, lambdas[t], n, r) == n);
+        vote_search_opts o = opts_of(lambdas[t], n);
+        CHECK(vote_search(n, q, cb, wb, &o, r) == n);
         int agree = 0;
         for (int s = 0; s < n; s++) {
             agree += r[s].models == bm[s] && r[s].n_union == bu[s] && r[s].n_contradiction == bcn[s] &&
-                     r[s].size == s + 1 && fabs(r[s].score - bn[s] / q) < 1e-12;
+                     r[s].size == s + 1 && r[s].score == bn[s];
             CHECK_MSG(r[s].models == bm[s], "seed %d size %d: got %#x, brute force %#x", t, s + 1,
                       (unsigned)r[s].models, (unsigned)bm[s]);
         }
@@ -241,6 +311,7 @@ int main(void)
     test_count_uses_the_equality_callback();
     test_count_non_transitive_joins_the_first_group();
     test_search_hand_computed();
+    test_search_normalisation();
     test_search_rejects_bad_arguments();
     test_search_matches_brute_force();
     return check_report();

@@ -49,6 +49,24 @@ assert(#res[3].models == 3 and res[3].union == 1 and res[3].contradiction == 0.5
 -- wrong omitted, lambda default, max_size default = number of models
 res = vote.search{correct = {{T, F}, {F, T}}}
 assert(#res == 2 and res[2].union == 1 and res[1].models[1] == 1)
+-- min_size, top (ranked, best first), normalize, the counts
+res = vote.search{
+  correct = {{T, T, F, F}, {F, F, T, F}, {F, F, F, T}},
+  wrong = {{F, F, T, F}, {T, F, F, F}, {F, F, F, F}},
+  lambda = 1.0, min_size = 2, max_size = 2, top = 3}
+assert(res[1] == nil and res[3] == nil and #res[2].ranked == 3)
+assert(res[2].ranked[1].models[2] == 3 and res[2].ranked[2].models[1] == 2 and res[2].ranked[3].models[2] == 2)
+assert(res[2].ranked[3].solved == 3 and res[2].ranked[3].contradictions == 2)
+assert(res[2].ranked[3].contradiction == 2 / 3 and res[2].ranked[3].score == 0.75 - 2 / 3)
+res = vote.search{correct = {{T, T, F, F}, {F, F, T, F}}, wrong = {{F, F, T, F}, {T, F, F, F}},
+  lambda = 1.0, min_size = 2, normalize = "all"}
+assert(res[2].contradiction == 0.5 and res[2].score == 0.25)
+-- the default lambda is the reference's 0.5
+res = vote.search{correct = {{T, T, F, F}, {F, F, T, F}}, wrong = {{F, F, T, F}, {T, F, F, F}}, min_size = 2}
+assert(res[2].score == 0.75 - 0.5 * 2 / 3)
+raises("args.normalize must be \"solved\" or \"all\"", vote.search, {correct = {{T}}, normalize = "q"})
+raises("args.top must be an integer from 1 to 64", vote.search, {correct = {{T}}, top = 0})
+raises("args.min_size (2) exceeds", vote.search, {correct = {{T}}, min_size = 2})
 raises("mux.vote.search: args.correct must be a table", vote.search, {})
 raises("correct[2] has 1 entries", vote.search, {correct = {{T, F}, {T}}})
 raises("correct[1][2] must be a boolean", vote.search, {correct = {{T, 1}}})

@@ -14,7 +14,7 @@
 -- register() before mux.run, and then -s policy=NAME selects it too.
 local M = {}
 
-local BUILT_IN = {"slm_mux", "single", "majority", "weighted", "debate", "moa", "mav"}
+local BUILT_IN = {"slm_mux", "slm_mux_adaptive", "single", "majority", "weighted", "debate", "moa", "mav"}
 
 local registry = {}
 

@@ -372,6 +372,9 @@ local function finish(st, meta, o, quiet)
     if ok then ok, err = io.stdout:flush() end
     if not ok then error("cannot write the table to stdout: " .. tostring(err), 0) end
   end
+  -- figures and report.html (slmmux.analysis.runreport): never a run's failure
+  local drawn, derr = pcall(require("slmmux.analysis.runreport").write, meta.out, summary)
+  if not drawn then notice("figures and report.html not written: " .. tostring(derr)) end
   return summary
 end
 
