@@ -15,12 +15,10 @@ local mux = require "slmmux"
 
 return mux.run {
   task = "math",
-  data = "data/math_500.json",
   models = {"mistralai/Mistral-Small-24B-Instruct-2501", "Qwen/Qwen2.5-7B-Instruct-Turbo"},
   policy = "mux_confidence",
   confidence = "verbalized",
   samples = 3,
   temperature = 0.3,
   max_tokens = 2048,
-  validation = {limit = 50},
 }

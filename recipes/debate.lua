@@ -18,7 +18,6 @@ local mux = require "slmmux"
 
 return mux.run {
   task = "math",
-  data = "data/math_500.json",
   models = {"mistralai/Mistral-Small-24B-Instruct-2501", "Qwen/Qwen2.5-7B-Instruct-Turbo",
     "meta-llama/Llama-3.1-8B-Instruct-Turbo"},
   policy = "debate",
@@ -27,5 +26,5 @@ return mux.run {
   samples = 1,                 -- one answer per agent and round
   temperature = 0.3,           -- as recipes/math.lua samples, for comparison on the same run
   max_tokens = 2048,
-  validation = {limit = 50},   -- the same held-out records as recipes/math.lua
+  validation = false,          -- the last round's majority needs no tie-break accuracies
 }

@@ -13,7 +13,6 @@ local mux = require "slmmux"
 
 return mux.run {
   task = "math",
-  data = "data/math_500.json",
   models = {"deepseek-ai/DeepSeek-V3", "meta-llama/Llama-3.3-70B-Instruct-Turbo",
     "Qwen/Qwen2.5-72B-Instruct-Turbo"},
   policy = "mux_confidence",
@@ -21,5 +20,4 @@ return mux.run {
   samples = 3,
   temperature = 0.3,
   max_tokens = 2048,
-  validation = {limit = 50},
 }

@@ -18,7 +18,6 @@ local mux = require "slmmux"
 
 return mux.run {
   task = "math",
-  data = "data/math_500.json",
   models = {"mistralai/Mistral-Small-24B-Instruct-2501", "Qwen/Qwen2.5-7B-Instruct-Turbo"},
   policy = "mav",
   samples = 16,                -- n candidates, from the first model

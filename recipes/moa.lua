@@ -15,7 +15,6 @@ local mux = require "slmmux"
 
 return mux.run {
   task = "math",
-  data = "data/math_500.json",
   models = {"mistralai/Mistral-Small-24B-Instruct-2501", "Qwen/Qwen2.5-7B-Instruct-Turbo",
     "meta-llama/Llama-3.1-8B-Instruct-Turbo"},   -- the proposers
   policy = "moa",
