@@ -2,7 +2,8 @@
 -- al. 2025, arXiv:2510.05077), the majority vote of Agent Forest (Li et al.
 -- 2024) and a confidence-weighted vote are policy, so they are Lua, here;
 -- grouping answers, answer equivalence and the model-subset search are
--- mechanisms and stay in C (count and search below are the C core's).
+-- mechanisms and stay in C (count, search and the per-model top under
+-- vote.top are the C core's).
 --
 -- An answer is a string; false or nil is "no answer" (a failed extraction
 -- or request): it never joins a group and never wins. `equiv` is "exact"
@@ -24,6 +25,7 @@ local core = require "slmmux.core"
 local M = {}
 
 local count = core.vote.count
+local core_top = core.vote.top
 M.count = count
 M.search = core.vote.search
 M.panel = core.vote.panel   -- stored samples as answer classes, for offline votes (src/bind/panel.c)
@@ -47,15 +49,19 @@ local function check_equiv(fname, what, e)
   end
 end
 
--- opts checked against the known option names (a sorted list); returns
+-- A list of option names that is also a set of them, for options().
+local function names(list)
+  for _, name in ipairs(list) do list[name] = true end
+  return list
+end
+
+-- opts checked against the known option names (names() of a sorted list); returns
 -- opts (or an empty table).
 local function options(fname, opts, known)
   if opts == nil then return {} end
   if type(opts) ~= "table" then fail(fname, "opts must be a table (got %s)", type(opts)) end
   for k in pairs(opts) do
-    local ok = false
-    for _, name in ipairs(known) do ok = ok or k == name end
-    if not ok then
+    if not known[k] then
       fail(fname, "unknown field opts.%s (known: %s)", tostring(k), table.concat(known, ", "))
     end
   end
@@ -96,25 +102,26 @@ local function check_row(fname, row, i)
   return check_answers(fname, row.answers, k, "per_model[" .. i .. "].answers")
 end
 
--- The answers are checked on the error path only: count() rejects a bad
--- answer itself, and check_row then names it (else count's error came from
--- an equiv function and goes on as it was). Checking every answer first
--- cost a tenth of a decision (tests/bench/bench_vote.sh, exact, k = 3).
-local function top_of(fname, row, i, equiv)
+-- The answers are checked on the error path only: the C top rejects a bad
+-- answer itself, and check_row then names it (else the error came from an
+-- equiv function and goes on as it was). Checking every answer first cost
+-- a tenth of a decision (tests/bench/bench_vote.sh, exact, k = 3). copts is
+-- the options table handed to C, {equiv =, n =}, reused across the rows of
+-- one decision: a decision allocates the tables it returns and no others.
+local function top_of(fname, row, i, copts)
   if type(row) ~= "table" or type(row.answers) ~= "table"
     or (row.model ~= nil and type(row.model) ~= "string") or (row.n ~= nil and not count_of(row.n)) then
     check_row(fname, row, i)
   end
   local answers = row.answers
   local k = row.n and count_of(row.n) or #answers
-  local ok, groups = pcall(count, answers, {equiv = equiv, n = k})
+  copts.n = k
+  local ok, answer, c = pcall(core_top, answers, copts)
   if not ok then
     check_row(fname, row, i)
-    error(groups, 0)
+    error(answer, 0)
   end
-  local top = groups[1]
-  local c = top and top.count or 0
-  return {model = row.model, answer = top and top.answer, count = c, k = k,
+  return {model = row.model, answer = answer, count = c, k = k,
     confidence = k > 0 and c / k or 0}
 end
 
@@ -125,7 +132,7 @@ end
 -- the first seen), count =, k =, confidence = count / k}.
 function M.top(row, equiv)
   check_equiv("top", "equiv", equiv)
-  return top_of("top", row, 1, equiv)
+  return top_of("top", row, 1, {equiv = equiv})
 end
 
 -- Model i's validation accuracy: accuracy[i], else accuracy[name]; nil
@@ -185,7 +192,8 @@ local function break_tie(tops, best, acc)
   return win, shared and "tie_order" or "tie_accuracy"
 end
 
-local function select_from(fname, tops, accuracy)
+-- per_model: the tops again, when the decision carries them (vote.mux).
+local function select_from(fname, tops, accuracy, per_model)
   if accuracy ~= nil and type(accuracy) ~= "table" then
     fail(fname, "%s must be a table (got %s)", fname == "select" and "accuracy" or "opts.accuracy",
       type(accuracy))
@@ -193,12 +201,12 @@ local function select_from(fname, tops, accuracy)
   local acc = {}
   for i, t in ipairs(tops) do acc[i] = accuracy_of(fname, accuracy, i, t.model) end
   local best, tied = most_confident(tops)
-  if not best then return {confidence = 0, reason = "no_answer"} end
+  if not best then return {confidence = 0, reason = "no_answer", per_model = per_model} end
   local win, reason = best, "confidence"
   if tied > 1 then win, reason = break_tie(tops, best, acc) end
   local t = tops[win]
   return {answer = t.answer, model = t.model, index = win, confidence = t.count / t.k,
-    reason = reason}
+    reason = reason, per_model = per_model}
 end
 
 --- Step 3: the answer of the model with the highest confidence; ties go to
@@ -213,7 +221,7 @@ function M.select(tops, accuracy)
   return select_from("select", tops, accuracy)
 end
 
-local MUX_OPTIONS = {"accuracy", "equiv"}
+local MUX_OPTIONS = names {"accuracy", "equiv"}
 
 --- Algorithm 1 over per_model = {{model =, answers = {...} [, n =]}, ...}:
 -- top() of every model, then select(). opts: equiv, accuracy. The decision
@@ -223,17 +231,15 @@ function M.mux(per_model, opts)
     fail("mux", "per_model must be an array of {model=, answers=} (got %s)", type(per_model))
   end
   opts = options("mux", opts, MUX_OPTIONS)
-  local tops = {}
-  for i = 1, #per_model do tops[i] = top_of("mux", per_model[i], i, opts.equiv) end
-  local decision = select_from("mux", tops, opts.accuracy)
-  decision.per_model = tops
-  return decision
+  local tops, copts = {}, {equiv = opts.equiv}
+  for i = 1, #per_model do tops[i] = top_of("mux", per_model[i], i, copts) end
+  return select_from("mux", tops, opts.accuracy, tops)
 end
 
 ---------------------------------------------------------------------------
 -- Majority votes
 
-local LIST_OPTIONS = {"equiv", "n"}
+local LIST_OPTIONS = names {"equiv", "n"}
 
 --- Plain majority over answers (Agent Forest: every sample of every model,
 -- flattened); ties go to the first appearance. opts: equiv, n (the length,
@@ -321,6 +327,8 @@ function M.weighted(answers, weights, opts)
   return answers[best.first], best.weight, best.first
 end
 
+local MODELS_OPTIONS = names {"equiv"}
+
 --- Confidence-weighted majority over models: each answer of a model weighs
 -- that model's confidence (vote.top), then weighted() over all answers in
 -- model order. opts: equiv. Returns answer, weight sum, model; or nil, 0.
@@ -328,11 +336,11 @@ function M.weighted_models(per_model, opts)
   if type(per_model) ~= "table" then
     fail("weighted_models", "per_model must be an array of {model=, answers=} (got %s)", type(per_model))
   end
-  opts = options("weighted_models", opts, {"equiv"})
+  opts = options("weighted_models", opts, MODELS_OPTIONS)
   local flat, weights, owner = {}, {}, {}
-  local n = 0
+  local n, copts = 0, {equiv = opts.equiv}
   for i = 1, #per_model do
-    local t = top_of("weighted_models", per_model[i], i, opts.equiv)
+    local t = top_of("weighted_models", per_model[i], i, copts)
     local answers = per_model[i].answers
     for j = 1, t.k do
       n = n + 1

@@ -13,6 +13,8 @@
  *       opts.equiv = "exact" (default: byte equality) | "math" (math_equiv
  *       with the default options) | function(a, b) -> truthy. A function
  *       may not yield; its errors propagate. opts.n as above.
+ *   top(answers [, opts])    -> answer, count, first of count's first group
+ *       (nil, 0 when no answer): the per-model step of SLM-MUX, no tables.
  *   search{correct =, wrong =, lambda = 0.5, min_size = 1, max_size = #correct,
  *          top = 1, normalize = "solved"}
  *       -> {[size] = {models = {i, ...}, score=, union=, contradiction=,
@@ -28,8 +30,8 @@
  *
  * Memory: every array handed to group.c is a Lua userdata, so an error
  * raised midway (a bad argument, or an error in a Lua equiv function) leaks
- * nothing. Answer strings are anchored in a private table for the whole
- * call, so an equiv function that edits the caller's arrays cannot free a
+ * nothing. With an equiv function, answer strings are anchored in a
+ * private table for the whole call, so that function that edits the caller's arrays cannot free a
  * string group.c is still comparing. An equiv function runs under
  * lua_pcall: its error is kept and raised once vote_count has returned, so
  * no longjmp crosses C frames that expect to return. */
@@ -137,8 +139,8 @@ static int get_options(lua_State *L, int arg, const char *fname, const char *con
 }
 
 /* Reads the answers array at idx (length n, or #t when n < 0) into a new
- * userdata array, anchoring each string in the table at anchor. Pushes the
- * userdata; returns the array. what names the argument in errors. */
+ * userdata array, anchoring each string in the table at anchor (if not 0).
+ * Pushes the userdata; returns the array. what names the argument in errors. */
 static vote_answer *read_answers(lua_State *L, int idx, lua_Integer n, int anchor, const char *fname,
                                  const char *what, int *count)
 {
@@ -151,7 +153,10 @@ static vote_answer *read_answers(lua_State *L, int idx, lua_Integer n, int ancho
         int t = lua_rawgeti(L, idx, i);
         if (t == LUA_TSTRING) {
             a[i - 1].s = lua_tolstring(L, -1, &a[i - 1].len);
-            lua_rawseti(L, anchor, i);
+            if (anchor)
+                lua_rawseti(L, anchor, i);
+            else
+                lua_pop(L, 1);      /* the caller's array holds it */
         } else if (t == LUA_TNIL || (t == LUA_TBOOLEAN && !lua_toboolean(L, -1))) {
             a[i - 1].s = NULL;
             a[i - 1].len = 0;
@@ -186,23 +191,40 @@ static void push_answer(lua_State *L, const vote_answer *a)
         lua_pushnil(L);
 }
 
-/* ---- count ---------------------------------------------------------------------- */
+/* ---- count and top ---------------------------------------------------------------- */
 
-static int v_count(lua_State *L)
+/* The groups of the answers at arg 1 (opts at arg 2), sorted as count
+ * returns them; *answers points at the answers. Leaves its working slots
+ * on the stack. */
+static int groups_of(lua_State *L, const char *fname, vote_answer **answers, vote_group **groups)
 {
-    static const char *const fname = "mux.vote.count";
     static const char *const names[] = {"equiv", "n", NULL};
     check_table(L, 1, fname, "answers");
     eqctx e;
     int present = get_options(L, 2, fname, names, &e);
     lua_Integer n = opt_n(L, 2, present, fname);
-    lua_newtable(L);
-    int anchor = lua_gettop(L);
+    /* Only a Lua equiv function can run code that edits the caller's array
+     * while group.c compares its strings; then they are anchored here. */
+    int anchor = 0;
+    if (e.kind == EQ_FUNC) {
+        lua_createtable(L, n > 0 ? (int)n : (int)lua_rawlen(L, 1), 0);
+        anchor = lua_gettop(L);
+    }
     int cnt;
     vote_answer *a = read_answers(L, 1, n, anchor, fname, "answers", &cnt);
     vote_group *g = lua_newuserdatauv(L, sizeof *g * (size_t)(cnt ? cnt : 1), 0);
     int ng = vote_count(a, cnt, eq_of(&e), &e, g);
     eq_done(&e);
+    *answers = a;
+    *groups = g;
+    return ng;
+}
+
+static int v_count(lua_State *L)
+{
+    vote_answer *a;
+    vote_group *g;
+    int ng = groups_of(L, "mux.vote.count", &a, &g);
     lua_createtable(L, ng, 0);
     for (int i = 0; i < ng; i++) {
         lua_createtable(L, 0, 3);
@@ -215,6 +237,25 @@ static int v_count(lua_State *L)
         lua_rawseti(L, -2, i + 1);
     }
     return 1;
+}
+
+/* count(answers, opts)[1] as three values, without building the list:
+ * the largest group's answer, count and first index, or nil, 0. vote.lua's
+ * top() stands on it: an SLM-MUX decision asks it once per model. */
+static int v_top(lua_State *L)
+{
+    vote_answer *a;
+    vote_group *g;
+    int ng = groups_of(L, "mux.vote.top", &a, &g);
+    if (ng == 0) {
+        lua_pushnil(L);
+        lua_pushinteger(L, 0);
+        return 2;
+    }
+    push_answer(L, &a[g[0].first]);
+    lua_pushinteger(L, g[0].count);
+    lua_pushinteger(L, g[0].first + 1);
+    return 3;
 }
 
 #define VOTE_SEARCH "mux.vote.search"
@@ -362,7 +403,7 @@ static int v_search(lua_State *L)
 
 void lvote_register(lua_State *L)
 {
-    static const luaL_Reg funcs[] = {{"count", v_count}, {"search", v_search}, {NULL, NULL}};
+    static const luaL_Reg funcs[] = {{"count", v_count}, {"top", v_top}, {"search", v_search}, {NULL, NULL}};
     luaL_newlib(L, funcs);
     lpanel_register(L);
     lua_setfield(L, -2, "vote");

@@ -1,5 +1,5 @@
 -- Load for bench_vote.sh: µs per SLM-MUX decision of mux.vote.mux (the
--- Lua Algorithm 1, grouping through the C mux.vote.count). One case per
+-- Lua Algorithm 1, grouping through the C core.vote.top). One case per
 -- MATH-500 problem: each model's k answers drawn from the normalized
 -- reference (3 in 6), two near misses of it and a failed sample, so groups
 -- form as they do in a run. CPU time (os.clock). Prints one line per

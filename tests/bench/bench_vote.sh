@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench_vote: µs per SLM-MUX decision of mux.vote.mux, the Lua Algorithm 1
-# (grouping through the C mux.vote.count), on MATH-500 cases: k = 3 and 9
+# (grouping through the C core.vote.top), on MATH-500 cases: k = 3 and 9
 # samples, 2 and 5 models, MATH and exact equivalence (see
 # tests/bench/bench_vote.lua). Median of RUNS runs, each REPS passes over
 # the 500 cases. Figures only: never fails on time.

@@ -36,6 +36,43 @@ raises("mux.vote.count: unknown field opts.equal", vote.count, {"a"}, {equal = "
 raises("answers[2] must be a string", vote.count, {"a", 7})
 raises("mux.vote.count: answers must be a table (got string)", vote.count, "a")
 
+-- top (core.vote.top, under vote.lua's top and mux): count's first group
+-- as three values, on random arrays of short answers and failures
+local core = require "slmmux.core"
+math.randomseed(7)
+for _ = 1, 2000 do
+  local n, answers = math.random(0, 9), {}
+  for j = 1, n do
+    local r = math.random(0, 4)
+    answers[j] = r > 0 and tostring(r) or false
+  end
+  local equiv = ({"exact", "math", nil})[math.random(3)]
+  local groups = vote.count(answers, {equiv = equiv, n = n})
+  local answer, c, first = core.vote.top(answers, {equiv = equiv, n = n})
+  if groups[1] then
+    assert(answer == groups[1].answer and c == groups[1].count and first == groups[1].first)
+  else
+    assert(answer == nil and c == 0 and first == nil)
+  end
+end
+raises("mux.vote.top: answers[2] must be a string", core.vote.top, {"a", 3})
+
+-- an equiv function that empties the caller's array and collects: the
+-- strings being compared stay alive (anchored), so the groups are right
+-- (and make asan sees no use after free)
+local function emptied(fn)
+  local answers = {}
+  for j = 1, 6 do answers[j] = string.rep("s", 40) .. (j % 2) end
+  return fn(answers, {equiv = function(a, b)
+    for j = 1, 6 do answers[j] = nil end
+    collectgarbage()
+    return a == b
+  end, n = 6})
+end
+assert(emptied(vote.count)[1].count == 3 and emptied(vote.count)[1].answer == string.rep("s", 40) .. "1")
+local answer, c = emptied(core.vote.top)
+assert(answer == string.rep("s", 40) .. "1" and c == 3)
+
 -- search: the hand-computed case of test_vote.c
 local T, F = true, false
 local res = vote.search{
