@@ -185,5 +185,6 @@ void lvote_register(lua_State *L);      /* vote */
 void lstore_register(lua_State *L);     /* store */
 void about_register(lua_State *L);      /* about, file_sha256 */
 void batch_register(lua_State *L);      /* batch_out, batch_stats */
+void hash_register(lua_State *L);       /* hash64 */
 
 #endif

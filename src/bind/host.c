@@ -216,7 +216,7 @@ static int host_open_core(lua_State *L)
     lua_setfield(L, -2, "version");
     void (*const registers[])(lua_State *) = {check_register, task_register, endpoint_register, chat_register,
         exec_register, lextract_register, lmath_register, lvote_register, lstore_register,
-        about_register, batch_register};
+        about_register, batch_register, hash_register};
     for (size_t i = 0; i < sizeof registers / sizeof *registers; i++)
         registers[i](L);
     return 1;
