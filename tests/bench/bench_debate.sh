@@ -7,7 +7,10 @@
 # latency-bound ideal ceil(requests / CONC) x 50 ms (a debate's second
 # round waits for its first, so the ideal assumes problems overlap), and
 # the client's CPU per request (user + sys of the whole process, start-up,
-# loading and report included). With a store and without; and, for the
+# loading, report and its figures included; gnuplot's children too). The
+# run's own solving phase (summary.json wall_s: requests, policy and
+# results, without start-up and report) is shown beside it against the same
+# ideal. With a store and without; and, for the
 # floor below the policy layer, 3,000 bare mux.chat calls (chat_floor.lua).
 set -eu
 cd "$(dirname "$0")/../.."
@@ -30,23 +33,30 @@ MUX=(recipes/math.lua -s models=model-a,model-b -s samples=3 -s validation=0 --c
 
 measure() {  # label, requests, recipe args... -- [run args]
   local label=$1 requests=$2; shift 2
-  local walls="" cpus=""
+  local walls="" cpus="" phases=""
   for r in $(seq "$RUNS"); do
     rm -rf "$tmp/out" "$tmp/store.sqlite"*
     /usr/bin/time -f "TIME %e %U %S" -o "$tmp/time" ./slmmux run "$@" >/dev/null 2>"$tmp/err" \
       || { cat "$tmp/err"; exit 1; }
     read -r _ e u s <"$tmp/time"
     walls="$walls $e"; cpus="$cpus $(python3 -c "print($u + $s)")"
+    if [ -e "$tmp/out/summary.json" ]; then
+      phases="$phases $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['wall_s'])" "$tmp/out/summary.json")"
+    fi
     [ ! -e "$tmp/out" ] || [ "$(wc -l <"$tmp/out/results.jsonl")" = 500 ] || { echo "not 500 lines"; exit 1; }
   done
-  python3 - "$label" "$walls" "$cpus" "$CONC" "$requests" <<'PY'
+  python3 - "$label" "$walls" "$cpus" "$CONC" "$requests" "$phases" <<'PY'
 import math, statistics, sys
 label, conc, n = sys.argv[1], int(sys.argv[4]), int(sys.argv[5])
+phases = [float(x) for x in sys.argv[6].split()]
 walls, cpus = [float(x) for x in sys.argv[2].split()], [float(x) for x in sys.argv[3].split()]
 w, c = statistics.median(walls), statistics.median(cpus)
 ideal = math.ceil(n / conc) * 0.050
 print(f"{label}: {n} requests, wall {w:.3f} s (runs {' '.join(f'{x:.2f}' for x in walls)}), "
       f"ideal {ideal:.3f} s, ratio {w / ideal:.2f}; client CPU {c:.3f} s = {1e6 * c / n:.0f} us/request")
+if phases:
+    p = statistics.median(phases)
+    print(f"{' ' * len(label)}  solving phase {p:.3f} s, ratio {p / ideal:.2f}")
 PY
 }
 
