@@ -128,10 +128,17 @@ case("without retry-after, backoff grows between attempts", { { model = "*", ste
 end)
 
 case("a 429's Retry-After holds its model's new requests, not another model's", { { model = "first", steps = {
-    { status = 429, body = "{}", headers = { ["retry-after-ms"] = "700" } } } } }, nil, function(ep)
+    { status = 429, body = "{}", headers = { ["retry-after-ms"] = "700" } } } } }, nil, function(ep, server)
   local t0 = mux.now()
   local a = mux.spawn(function() return chat(ep, "first") end)
-  mux.sleep(0.15)     -- the 429 has arrived by now
+  -- The hold starts when the 429 arrives: wait until the server has
+  -- answered the first request, then give the reply time to land (a fixed
+  -- 0.15 s was too short under make asan on a loaded machine).
+  for _ = 1, 150 do
+    if #server.requests() >= 1 then break end
+    mux.sleep(0.02)
+  end
+  mux.sleep(0.15)
   local other = mux.spawn(function() return chat(ep, "second") end)
   local same = assert(chat(ep, "first", { messages = { { role = "user", content = "another" } } }))
   local waited = mux.now() - t0
