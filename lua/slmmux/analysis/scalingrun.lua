@@ -13,13 +13,13 @@
 -- run directory: its search order gives the models), seed.
 local cjson = require "cjson"
 local errors = require "slmmux.errors"
+local collect = require "slmmux.analysis.collect"
 local html = require "slmmux.analysis.html"
 local panel = require "slmmux.analysis.panel"
 local plot = require "slmmux.analysis.plot"
 local policies = require "slmmux.policies"
 local runreport = require "slmmux.analysis.runreport"
 local scaling = require "slmmux.analysis.scaling"
-local tasks = require "slmmux.tasks"
 
 local mux = require "slmmux"
 
@@ -183,24 +183,6 @@ local function validation_accuracy(summary, models)
   return acc
 end
 
--- The collecting run: problems whose samples are missing (--offline) or
--- failed are left out by the study, which says how many (unless the user
--- set --max-errors). A run whose every problem failed still fails, but
--- only once the study has said what the store lacks: its summary.json is
--- written before the run raises. Returns the summary and that failure.
-local function collect(run, r, cli)
-  local c = {}
-  for k, v in pairs(cli) do c[k] = v end
-  if c.max_errors == nil then c.max_errors = 1 end
-  local ok, summary = pcall(run.run, r, c)
-  if ok then return summary end
-  local f = io.open((cli.out or r.out) .. "/summary.json", "r")
-  if not f then error(summary, 0) end
-  local written = require("cjson").decode(f:read("a"))
-  f:close()
-  return written, summary
-end
-
 --- The recipe: a run's fields plus the study's (see the header).
 function M.recipe(recipe)
   local run = require "slmmux.run"
@@ -218,12 +200,8 @@ function M.recipe(recipe)
   r.out = r.out or string.format("runs/scaling-%s-%s", type(cfg.task) == "string" and cfg.task or "task",
     os.date("%Y%m%d-%H%M%S"))
   local pols = policy_list(cfg.policies)
-  local summary, failure = collect(run, r, cli)
-  cfg = run.configure(r, cli)
-  local task = tasks.resolve(cfg.task, {boxed = cfg.boxed, prompts = cfg.prompts, compat = cfg.compat})
-  local P, err = panel.build(runreport.lines(summary.out), cfg.models, cfg.samples, task.equiv)
-  if not P then error("scaling: " .. err, 0) end
-  if failure then error(failure, 0) end
+  local P, task, summary
+  P, cfg, task, summary = collect.panel("scaling", r, cli)
   local t0 = mux.now()
   local result = scaling.run(P, {max_k = cfg.max_k, trials = cfg.trials, models_k = cfg.models_k, seed = cfg.seed,
     prices = cfg.prices, policies = pols, cfg = cfg, task = task}, validation_accuracy(summary, cfg.models))

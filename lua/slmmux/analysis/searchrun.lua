@@ -13,8 +13,8 @@
 -- The recipe's fields (-s KEY=VALUE) besides a run's: lambda, robust_level,
 -- min_size, max_size, top, normalize, lambdas ("0,0.25,0.5"), folds.
 local errors = require "slmmux.errors"
+local collect = require "slmmux.analysis.collect"
 local html = require "slmmux.analysis.html"
-local panel = require "slmmux.analysis.panel"
 local plot = require "slmmux.analysis.plot"
 local runreport = require "slmmux.analysis.runreport"
 local search = require "slmmux.analysis.search"
@@ -185,24 +185,6 @@ local function validation_data(cfg)
   return nil
 end
 
--- The collecting run: problems whose samples are missing (--offline) or
--- failed are left out by the study, which says how many (unless the user
--- set --max-errors). A run whose every problem failed still fails, but
--- only once the study has said what the store lacks: its summary.json is
--- written before the run raises. Returns the summary and that failure.
-local function collect(run, r, cli)
-  local c = {}
-  for k, v in pairs(cli) do c[k] = v end
-  if c.max_errors == nil then c.max_errors = 1 end
-  local ok, summary = pcall(run.run, r, c)
-  if ok then return summary end
-  local f = io.open((cli.out or r.out) .. "/summary.json", "r")
-  if not f then error(summary, 0) end
-  local written = require("cjson").decode(f:read("a"))
-  f:close()
-  return written, summary
-end
-
 --- The recipe: recipe fields as mux.run's, plus the search's (M.options).
 function M.recipe(recipe)
   local run = require "slmmux.run"
@@ -222,12 +204,8 @@ function M.recipe(recipe)
   end
   r.out = r.out or string.format("runs/search-%s-%s", type(cfg.task) == "string" and cfg.task or "task",
     os.date("%Y%m%d-%H%M%S"))
-  local summary, failure = collect(run, r, cli)
-  cfg = run.configure(r, cli)
-  local task = tasks.resolve(cfg.task, {boxed = cfg.boxed, prompts = cfg.prompts, compat = cfg.compat})
-  local P, err = panel.build(runreport.lines(summary.out), cfg.models, cfg.samples, task.equiv)
-  if not P then error("search: " .. err, 0) end
-  if failure then error(failure, 0) end
+  local P, summary
+  P, cfg, _, summary = collect.panel("search", r, cli)
   local t0 = mux.now()
   local result = search.run(P, M.options(cfg))
   result.seconds = mux.now() - t0
