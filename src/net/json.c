@@ -296,6 +296,37 @@ static int json_literal(json_parser *p, const char *word, size_t n)
 
 static int json_value_at(json_parser *p, json_value *v, int depth);
 
+/* Appends child c to container v; *last is its last child so far. */
+static void json_append(json_value *v, json_value **last, json_value *c)
+{
+    if (*last) (*last)->next = c;
+    else v->child = c;
+    *last = c;
+    v->len++;
+}
+
+/* After a member of an array or object closed by `close`: 1 past a ','
+ * (another member follows), 0 past the closing bracket, else -1 (error
+ * set). */
+static int json_after_member(json_parser *p, char close)
+{
+    json_skip_ws(p);
+    if (p->s < p->end && *p->s == ',') {
+        p->s++;
+        json_skip_ws(p);
+        if (p->s < p->end && *p->s == close)
+            return json_fail(p, "trailing comma", p->s);
+        return 1;
+    }
+    if (p->s < p->end && *p->s == close) {
+        p->s++;
+        return 0;
+    }
+    if (p->s >= p->end)
+        return json_fail(p, "unexpected end of input", p->s);
+    return json_fail(p, close == ']' ? "expected ',' or ']'" : "expected ',' or '}'", p->s);
+}
+
 static int json_array(json_parser *p, json_value *v, int depth)
 {
     json_value *last = NULL;
@@ -305,27 +336,14 @@ static int json_array(json_parser *p, json_value *v, int depth)
         p->s++;
         return 0;
     }
-    for (;;) {
+    int more;
+    do {
         json_value *c = json_node(p);
         if (!c || json_value_at(p, c, depth + 1) < 0)
             return -1;
-        if (last) last->next = c;
-        else v->child = c;
-        last = c;
-        v->len++;
-        json_skip_ws(p);
-        if (p->s < p->end && *p->s == ',') {
-            p->s++;
-            json_skip_ws(p);
-            if (p->s < p->end && *p->s == ']')
-                return json_fail(p, "trailing comma", p->s);
-        } else if (p->s < p->end && *p->s == ']') {
-            p->s++;
-            return 0;
-        } else {
-            return json_fail(p, p->s < p->end ? "expected ',' or ']'" : "unexpected end of input", p->s);
-        }
-    }
+        json_append(v, &last, c);
+    } while ((more = json_after_member(p, ']')) > 0);
+    return more;
 }
 
 static int json_object(json_parser *p, json_value *v, int depth)
@@ -337,7 +355,8 @@ static int json_object(json_parser *p, json_value *v, int depth)
         p->s++;
         return 0;
     }
-    for (;;) {
+    int more;
+    do {
         if (p->s >= p->end || *p->s != '"')
             return json_fail(p, p->s < p->end ? "expected string key" : "unexpected end of input", p->s);
         const char *key;
@@ -354,23 +373,9 @@ static int json_object(json_parser *p, json_value *v, int depth)
             return -1;
         c->key = key;
         c->key_len = klen;
-        if (last) last->next = c;
-        else v->child = c;
-        last = c;
-        v->len++;
-        json_skip_ws(p);
-        if (p->s < p->end && *p->s == ',') {
-            p->s++;
-            json_skip_ws(p);
-            if (p->s < p->end && *p->s == '}')
-                return json_fail(p, "trailing comma", p->s);
-        } else if (p->s < p->end && *p->s == '}') {
-            p->s++;
-            return 0;
-        } else {
-            return json_fail(p, p->s < p->end ? "expected ',' or '}'" : "unexpected end of input", p->s);
-        }
-    }
+        json_append(v, &last, c);
+    } while ((more = json_after_member(p, '}')) > 0);
+    return more;
 }
 
 static int json_value_at(json_parser *p, json_value *v, int depth)
