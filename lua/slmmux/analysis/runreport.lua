@@ -176,4 +176,26 @@ function M.write(dir, s)
   return drawn
 end
 
+--- A study's files (search, scaling): its numbers as pretty JSON in
+-- dir/json_name, then report.html with its section (figures figs) first and
+-- the sections of the run that collected its samples after. Draws every
+-- figure; returns the names drawn. A JSON file it cannot write is an error.
+function M.write_study(dir, json_name, numbers, title, section, figs, run_summary)
+  local path = dir .. "/" .. json_name
+  local f, err = io.open(path, "w")
+  local ok = f and f:write(require("slmmux.report").encode_pretty(numbers))
+  if f then ok = f:close() and ok end
+  if not ok then error("cannot write " .. path .. (err and ": " .. err or ""), 0) end
+  section.figures = figs
+  local sections = {section}
+  if run_summary then
+    local run_sections, run_figs = M.sections(dir, run_summary, M.lines(dir))
+    for _, x in ipairs(run_sections) do sections[#sections + 1] = x end
+    for _, x in ipairs(run_figs) do figs[#figs + 1] = x end
+  end
+  local drawn = plot.draw(dir, figs)
+  html.write(dir, title, sections)
+  return drawn
+end
+
 return M

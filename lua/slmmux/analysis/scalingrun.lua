@@ -14,7 +14,6 @@
 local cjson = require "cjson"
 local errors = require "slmmux.errors"
 local collect = require "slmmux.analysis.collect"
-local html = require "slmmux.analysis.html"
 local panel = require "slmmux.analysis.panel"
 local plot = require "slmmux.analysis.plot"
 local policies = require "slmmux.policies"
@@ -153,23 +152,9 @@ end
 
 --- Writes the study's files into dir; returns the figures drawn.
 function M.write(dir, r, run_summary)
-  local f = assert(io.open(dir .. "/scaling.json", "w"))
-  f:write(require("slmmux.report").encode_pretty({problems = r.problems, trials = r.trials, seed = r.seed,
+  return runreport.write_study(dir, "scaling.json", {problems = r.problems, trials = r.trials, seed = r.seed,
     max_k = r.max_k, models_k = r.models_k, models = r.names, rules = r.rules, k = r.k, by_models = r.models,
-    excluded = r.excluded}))
-  f:close()
-  local figs = figures(dir, r)
-  local s = section(r)
-  s.figures = figs
-  local sections = {s}
-  if run_summary then
-    local run_sections, run_figs = runreport.sections(dir, run_summary, runreport.lines(dir))
-    for _, x in ipairs(run_sections) do sections[#sections + 1] = x end
-    for _, x in ipairs(run_figs) do figs[#figs + 1] = x end
-  end
-  local drawn = plot.draw(dir, figs)
-  html.write(dir, "slmmux test-time scaling", sections)
-  return drawn
+    excluded = r.excluded}, "slmmux test-time scaling", section(r), figures(dir, r), run_summary)
 end
 
 -- Tie-break accuracies per panel model from the run's validation.

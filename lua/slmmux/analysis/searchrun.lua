@@ -14,7 +14,6 @@
 -- min_size, max_size, top, normalize, lambdas ("0,0.25,0.5"), folds.
 local errors = require "slmmux.errors"
 local collect = require "slmmux.analysis.collect"
-local html = require "slmmux.analysis.html"
 local plot = require "slmmux.analysis.plot"
 local runreport = require "slmmux.analysis.runreport"
 local search = require "slmmux.analysis.search"
@@ -158,21 +157,8 @@ function M.write(dir, r, run_summary)
       json.cv.lambdas[i] = {lambda = row.lambda, mean = row.mean, heldout = h}
     end
   end
-  local f = assert(io.open(dir .. "/search.json", "w"))
-  f:write(require("slmmux.report").encode_pretty(json))
-  f:close()
-  local figs = figures(dir, r)
-  local s = section(r)
-  s.figures = figs
-  local sections = {s}
-  if run_summary then
-    local run_sections, run_figs = runreport.sections(dir, run_summary, runreport.lines(dir))
-    for _, x in ipairs(run_sections) do sections[#sections + 1] = x end
-    for _, x in ipairs(run_figs) do figs[#figs + 1] = x end
-  end
-  local drawn = plot.draw(dir, figs)
-  html.write(dir, "slmmux search", sections)
-  return drawn
+  return runreport.write_study(dir, "search.json", json, "slmmux search", section(r), figures(dir, r),
+    run_summary)
 end
 
 -- The validation file of the task and how many of its records the task
