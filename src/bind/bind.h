@@ -160,6 +160,10 @@ const char *check_opt_string(lua_State *L, int idx, const char *fname, const cha
 /* An integer from lo to hi (a float with an exact integer value counts). */
 lua_Integer check_integer(lua_State *L, int idx, const char *fname, const char *what,
                           lua_Integer lo, lua_Integer hi);
+/* Field `field` of the table at idx as check_integer, dflt when nil; errors
+ * name it "<table_name>.<field>". */
+lua_Integer check_integer_field(lua_State *L, int idx, const char *field, const char *fname,
+                                const char *table_name, lua_Integer dflt, lua_Integer lo, lua_Integer hi);
 /* A number that is not NaN. */
 lua_Number check_number(lua_State *L, int idx, const char *fname, const char *what);
 int check_boolean(lua_State *L, int idx, const char *fname, const char *what);

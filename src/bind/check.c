@@ -112,6 +112,19 @@ lua_Integer check_integer(lua_State *L, int idx, const char *fname, const char *
     return v;
 }
 
+lua_Integer check_integer_field(lua_State *L, int idx, const char *field, const char *fname,
+                                const char *table_name, lua_Integer dflt, lua_Integer lo, lua_Integer hi)
+{
+    lua_Integer v = dflt;
+    if (lua_getfield(L, idx, field) != LUA_TNIL) {
+        char what[64];
+        snprintf(what, sizeof what, "%s.%s", table_name, field);
+        v = check_integer(L, -1, fname, what, lo, hi);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
 lua_Number check_number(lua_State *L, int idx, const char *fname, const char *what)
 {
     if (lua_type(L, idx) != LUA_TNUMBER)

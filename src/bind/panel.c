@@ -167,18 +167,6 @@ static int read_rule(lua_State *L, const char *fname)
     return rule;
 }
 
-static lua_Integer opt_integer(lua_State *L, const char *name, lua_Integer dflt, lua_Integer lo,
-                               lua_Integer hi, const char *fname)
-{
-    char what[32];
-    snprintf(what, sizeof what, "opts.%s", name);
-    lua_Integer v = dflt;
-    if (lua_getfield(L, 2, name) != LUA_TNIL)
-        v = check_integer(L, -1, fname, what, lo, hi);
-    lua_pop(L, 1);
-    return v;
-}
-
 static int l_replay(lua_State *L)
 {
     static const char *const fname = "panel:replay";
@@ -188,9 +176,9 @@ static int l_replay(lua_State *L)
     check_fields(L, 2, fname, "opts", names);
     replay_opts o;
     o.rule = read_rule(L, fname);
-    o.k = (int)opt_integer(L, "k", u->p.samples, 1, u->p.samples, fname);
-    o.trials = (int)opt_integer(L, "trials", 1, 1, 100000000, fname);
-    o.seed = (uint64_t)opt_integer(L, "seed", 0, LUA_MININTEGER, LUA_MAXINTEGER, fname);
+    o.k = (int)check_integer_field(L, 2, "k", fname, "opts", u->p.samples, 1, u->p.samples);
+    o.trials = (int)check_integer_field(L, 2, "trials", fname, "opts", 1, 1, 100000000);
+    o.seed = (uint64_t)check_integer_field(L, 2, "seed", fname, "opts", 0, LUA_MININTEGER, LUA_MAXINTEGER);
     int mt = field_table(L, 2, "models", fname);
     o.n_models = (int)lua_rawlen(L, mt);
     if (o.n_models < 1 || (o.rule == REPLAY_SC && o.n_models != 1))

@@ -314,17 +314,6 @@ static void push_subset(lua_State *L, const vote_search_result *r, int n_models)
     lua_setfield(L, -2, "contradictions");
 }
 
-static lua_Integer opt_int_field(lua_State *L, const char *name, lua_Integer dflt, lua_Integer lo, lua_Integer hi)
-{
-    char what[32];
-    snprintf(what, sizeof what, "args.%s", name);
-    lua_Integer v = dflt;
-    if (lua_getfield(L, 1, name) != LUA_TNIL)
-        v = check_integer(L, -1, VOTE_SEARCH, what, lo, hi);
-    lua_pop(L, 1);
-    return v;
-}
-
 static int v_search(lua_State *L)
 {
     static const char *const names[] = {"correct", "wrong", "lambda", "min_size", "max_size", "top",
@@ -357,9 +346,9 @@ static int v_search(lua_State *L)
     lua_pop(L, 1);
     if (o.lambda != o.lambda)
         check_error(L, VOTE_SEARCH, "args.lambda must be a number, not NaN");
-    o.min_size = (int)opt_int_field(L, "min_size", 1, 1, VOTE_SEARCH_MAX_MODELS);
-    o.max_size = (int)opt_int_field(L, "max_size", n_models, 1, INT_MAX);
-    o.top = (int)opt_int_field(L, "top", 1, 1, VOTE_SEARCH_MAX_TOP);
+    o.min_size = (int)check_integer_field(L, 1, "min_size", VOTE_SEARCH, "args", 1, 1, VOTE_SEARCH_MAX_MODELS);
+    o.max_size = (int)check_integer_field(L, 1, "max_size", VOTE_SEARCH, "args", n_models, 1, INT_MAX);
+    o.top = (int)check_integer_field(L, 1, "top", VOTE_SEARCH, "args", 1, 1, VOTE_SEARCH_MAX_TOP);
     if (lua_getfield(L, 1, "normalize") != LUA_TNIL) {
         const char *how = check_string(L, -1, VOTE_SEARCH, "args.normalize", NULL);
         if (strcmp(how, "all") == 0)
