@@ -17,8 +17,12 @@ for models in default "$FIVE"; do
   for k in 3 9; do
     set -- -s samples=$k -s concurrency=1000 --no-store -s validation=none
     [ "$models" = default ] || set -- "$@" -s models="$models"
-    ./slmmux run recipes/baselines.lua -s policy=slm_mux "$@" --out "$tmp/full" >/dev/null 2>&1
-    ./slmmux run recipes/baselines.lua -s policy=slm_mux_adaptive "$@" --out "$tmp/ad" >/dev/null 2>&1
+    # fresh run directories: a --out holding a run of other settings is refused
+    rm -rf "$tmp/full" "$tmp/ad"
+    ./slmmux run recipes/baselines.lua -s policy=slm_mux "$@" --out "$tmp/full" >/dev/null 2>"$tmp/err" \
+      || { tail -3 "$tmp/err"; exit 1; }
+    ./slmmux run recipes/baselines.lua -s policy=slm_mux_adaptive "$@" --out "$tmp/ad" >/dev/null 2>"$tmp/err" \
+      || { tail -3 "$tmp/err"; exit 1; }
     python3 - "$tmp" "$k" "$models" <<'PY'
 import json, sys
 t, k, models = sys.argv[1], int(sys.argv[2]), sys.argv[3]
