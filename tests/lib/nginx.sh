@@ -67,9 +67,11 @@ CONF
 
 nginx_stop() {
   [ -n "${nginx_pid:-}" ] || return 0
-  kill -QUIT "$nginx_pid" 2>/dev/null
+  # each step may find nginx already gone: under set -e a failing kill
+  # would end the caller's EXIT trap before it stopped the fake server
+  kill -QUIT "$nginx_pid" 2>/dev/null || true
   for _ in $(seq 50); do kill -0 "$nginx_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$nginx_pid" 2>/dev/null
-  wait "$nginx_pid" 2>/dev/null
+  kill -KILL "$nginx_pid" 2>/dev/null || true
+  wait "$nginx_pid" 2>/dev/null || true
   nginx_pid=
 }
