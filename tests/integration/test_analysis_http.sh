@@ -27,17 +27,7 @@ export OPENAI_BASE_URL="http://127.0.0.1:$port/v1"
 choices() { curl -s "http://127.0.0.1:$port/_stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["choices"])'; }
 
 for i in $(seq 20); do echo "{\"q\": \"question $i\", \"a\": \"1\"}"; done >"$tmp/q.jsonl"
-task='local data = require "slmmux.data"
-local mux = require "slmmux"
-local task = {name = "ones", equiv = "exact",
-  load = function(path)
-    local ps = data.load(path, {fields = {q = "string", a = "string"}})
-    for i, p in ipairs(ps) do p.id, p.text, p.reference = string.format("q%03d", i), p.q, p.a end
-    return ps
-  end,
-  prompt = function(p) return {{role = "user", content = p.text}} end,
-  extract = function(text) return text and mux.extract.boxed(text) end,
-  score = function(answer, p) return answer == p.reference end}'
+task='local task = dofile(require("slmmux").home .. "/tests/lib/ones_task.lua")'
 printf '%s\nreturn require("slmmux.analysis.searchrun").recipe{task = task, data = "%s", models = {"fa", "fb", "fc"}, samples = 3}\n' \
   "$task" "$tmp/q.jsonl" >"$tmp/search.lua"
 printf '%s\nreturn require("slmmux.analysis.scalingrun").recipe{task = task, data = "%s", models = {"fa", "fb", "fc"}, validation = "none", max_k = 4, trials = 30, prices = {fa = {input = 1, output = 2}, fb = {input = 1, output = 2}, fc = {input = 3, output = 6}}}\n' \

@@ -62,20 +62,7 @@ check "the same command finishes the run" "[ $? -eq 0 ]"
 check "no sample was bought twice ($bought + $(requests) requests for $((2 * PROBLEMS)))" \
   "[ $((bought + $(requests))) -eq $((2 * PROBLEMS)) ]"
 
-same() {   # dir: results equal the reference's, problem by problem
-  python3 - "$tmp/ref" "$1" <<'PY'
-import json, sys
-def load(d):
-    out = {}
-    for l in open(d + "/results.jsonl"):
-        t = json.loads(l)
-        out[t["id"]] = (t.get("final_answer"), t.get("correct"),
-                        [[ch["text"] for ch in turn["choices"]] for turn in t.get("transcript", [])])
-    return out
-a, b = load(sys.argv[1]), load(sys.argv[2])
-sys.exit(0 if a == b and len(a) == 60 else 1)
-PY
-}
+same() { python3 tests/lib/results_equal.py "$tmp/ref" "$1" 60; }   # dir: results equal the reference's, problem by problem
 check "the finished run's results equal the uninterrupted run's" "same '$tmp/out'"
 check "its summary is no longer marked interrupted" \
   "python3 -c 'import json,sys; sys.exit(\"interrupted\" in json.load(open(\"$tmp/out/summary.json\")))'"

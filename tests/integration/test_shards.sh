@@ -21,20 +21,7 @@ run() {   # url store out [options]
   OPENAI_BASE_URL=$u ./slmmux run recipes/math.lua --limit 40 -s models=fake-a,fake-b -s samples=2 \
     -s validation=4 --store "$store" --out "$out" -s quiet=true "$@" >/dev/null 2>"$tmp/err"
 }
-same() {   # dir dir: the same problems with the same answers and samples
-  python3 - "$1" "$2" <<'PY'
-import json, sys
-def load(d):
-    out = {}
-    for l in open(d + "/results.jsonl"):
-        t = json.loads(l)
-        out[t["id"]] = (t.get("final_answer"), t.get("correct"),
-                        [[ch["text"] for ch in turn["choices"]] for turn in t.get("transcript", [])])
-    return out
-a, b = load(sys.argv[1]), load(sys.argv[2])
-sys.exit(0 if a == b and len(a) == 40 else 1)
-PY
-}
+same() { python3 tests/lib/results_equal.py "$1" "$2" 40; }   # dir dir: the same problems with the same answers and samples
 
 run "$url" "$tmp/single.sqlite" "$tmp/single"
 check "the single-machine run succeeds" "[ $? -eq 0 ]"

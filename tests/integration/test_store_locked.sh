@@ -22,19 +22,7 @@ run() {   # store out [options]
 }
 requests() { wc -l <"$tmp/server.log"; }
 samples_in() { ./slmmux store stats --store "$1" 2>/dev/null | sed -n 's/.* \([0-9]*\) samples.*/\1/p'; }
-same() {
-  python3 - "$tmp/ref" "$1" <<'PY'
-import json, sys
-def load(d):
-    out = {}
-    for l in open(d + "/results.jsonl"):
-        t = json.loads(l)
-        out[t["id"]] = (t.get("final_answer"), [[ch["text"] for ch in turn["choices"]] for turn in t.get("transcript", [])])
-    return out
-a, b = load(sys.argv[1]), load(sys.argv[2])
-sys.exit(0 if a == b and len(a) == 80 else 1)
-PY
-}
+same() { python3 tests/lib/results_equal.py "$tmp/ref" "$1" 80; }
 t0=$(date +%s.%N)
 run "$tmp/ref.sqlite" "$tmp/ref"
 check "the reference run succeeds" "[ $? -eq 0 ]"
