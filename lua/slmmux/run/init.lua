@@ -442,6 +442,7 @@ function M.run(recipe, cli)
   local config = settings.record(cfg, cli)
   local o = {cfg = cfg, config = config, sources = sources, task = task, sel = sel,
     endpoints = endpoints, served = st.seen.served, started_at = started_at,
+    git = manifest.start_git(mux.home),
     candidates = sel.records - (sel.validation and not sel.validation.path
       and #sel.validation.problems or 0)}
   local meta = {task = task.name, data = sel.path, policy = policy, backend = source,
