@@ -225,8 +225,8 @@ static int parse_run_args(lua_State *L, int argc, char **argv, int first)
     return 0;
 }
 
-/* A recipe named without a path (slmmux run math) is home/recipes/NAME.lua:
- * the source tree's recipes, or the installed ones. A file of that name in
+/* A recipe named without a path (slmmux run math) is that name plus .lua in
+ * home's recipes folder: the source tree's recipes, or the installed ones. A file of that name in
  * the working directory comes first. */
 static int recipe_path(const char *home, const char *script, char *path, size_t n)
 {
