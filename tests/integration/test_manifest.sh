@@ -23,10 +23,19 @@ if ! ./slmmux run recipes/math.lua --no-store --limit 3 -s samples=2 -s validati
   echo "FAIL the run failed"; tail -n 20 "$tmp/run.log"; echo "0 passed, 1 failed"; exit 1
 fi
 
+# The same run where `git status` fails (as a git killed by the run's
+# SIGINT would): the commit is still recorded, "dirty" is unknown, not false.
+mkdir -p "$tmp/bin"
+real_git=$(command -v git || echo /usr/bin/git)
+printf '#!/bin/sh\nfor a in "$@"; do [ "$a" = status ] && exit 128; done\nexec %s "$@"\n' "$real_git" >"$tmp/bin/git"
+chmod +x "$tmp/bin/git"
+PATH="$tmp/bin:$PATH" ./slmmux run recipes/math.lua --no-store --limit 1 -s samples=1 -s validation=none \
+  -s models=fake-a -s quiet=true --out "$tmp/run2" >"$tmp/run2.log" 2>&1
+
 commit=$(git rev-parse HEAD 2>/dev/null || echo none)
-python3 - "$tmp/run/summary.json" "$port" "$commit" "$(uname -n)" <<'PY'
+python3 - "$tmp/run/summary.json" "$port" "$commit" "$(uname -n)" "$tmp/run2/summary.json" <<'PY'
 import hashlib, json, sys
-path, port, commit, host = sys.argv[1:5]
+path, port, commit, host, path2 = sys.argv[1:6]
 text = open(path).read()
 s = json.loads(text)
 m = s["manifest"]
@@ -48,6 +57,12 @@ check("the version", m["slmmux"]["version"] == s["version"] and s["version"])
 if commit != "none":
     check("the checkout's commit", m["slmmux"]["git"]["commit"] == commit, m["slmmux"].get("git"))
     check("whether the checkout has changes", isinstance(m["slmmux"]["git"]["dirty"], bool))
+    try:
+        g2 = json.load(open(path2))["manifest"]["slmmux"]["git"]
+    except (OSError, ValueError, KeyError) as e:
+        g2 = {"error": str(e)}
+    check("a failed git status leaves dirty unknown, the commit recorded",
+          g2.get("commit") == commit and "dirty" not in g2, g2)
 files = {d["role"]: d for d in m["data"]}
 for role, want in (("evaluated", "data/math_500.json"), ("validation", "data/math_train_500.jsonl")):
     d = files[role]

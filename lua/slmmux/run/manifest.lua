@@ -22,12 +22,14 @@ local function started(cmd)
   return io.popen(cmd .. " 2>/dev/null", "r")
 end
 
+-- The command's output (nil when empty) and whether it exited 0: a git
+-- killed by the run's SIGINT prints nothing, which must not read as "clean".
 local function output_of(p)
-  if not p then return nil end
+  if not p then return nil, false end
   local out = p:read("a")
-  p:close()
+  local ok = p:close()
   out = out and out:gsub("%s+$", "")
-  return out ~= "" and out or nil
+  return out ~= "" and out or nil, ok == true
 end
 
 --- The checkout's git commit and state, asked when the run starts and read
@@ -44,12 +46,16 @@ function M.start_git(home)
     status = started(q .. " status --porcelain --untracked-files=no")}
 end
 
--- {commit, dirty} from start_git's probe, or nil.
+-- {commit, dirty} from start_git's probe (dirty nil when git status
+-- failed: unknown), or nil.
 local function git_of(probe)
   if not probe then return nil end
-  local commit, status = output_of(probe.commit), output_of(probe.status)
+  local commit = output_of(probe.commit)
+  local status, status_ok = output_of(probe.status)
   if not commit then return nil end
-  return {commit = commit, dirty = status ~= nil}
+  local dirty
+  if status_ok then dirty = status ~= nil end
+  return {commit = commit, dirty = dirty}
 end
 
 local function file_entry(role, path, records, used)
