@@ -15,6 +15,8 @@
 -- (column numbers), logx = bool, yrange = {lo, hi}}.
 -- SLMMUX_GNUPLOT names the program (default gnuplot); a test points it at
 -- nothing to check the run without it.
+local data = require "slmmux.data"
+
 local M = {}
 
 local checked, usable, why_not = false, false, nil
@@ -25,7 +27,7 @@ local function program()
   return p and p ~= "" and p or "gnuplot"
 end
 
-local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local shell_quote = data.quote
 
 --- true when gnuplot and both terminals are there; else false, why.
 function M.available()
